@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README): formatting, lints, unit + integration tests, JS polyfill tests.
+# Needs only what a fresh machine of this project has (Rust toolchain, Node 20) and the offline V8
+# archive in ../shared/v8 (exported here when RUSTY_V8_ARCHIVE is unset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${RUSTY_V8_ARCHIVE:-}" ] && [ -f ../shared/v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz ]; then
+  RUSTY_V8_ARCHIVE="$(realpath ../shared/v8/librusty_v8_release_x86_64-unknown-linux-gnu.a.gz)"
+  export RUSTY_V8_ARCHIVE
+fi
+unset V8_FROM_SOURCE
+cargo fmt --all -- --check
+cargo clippy --all-targets --release -- -D warnings
+cargo test --release -- --test-threads=2
+if command -v node >/dev/null 2>&1; then
+  node tests/js/run-node.mjs
+fi

@@ -1,0 +1,76 @@
+//! `coldstart build BUNDLE [--store DIR] [--json]`
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use coldstart::snapshot::SnapshotStore;
+use coldstart::{Bundle, Error};
+
+use super::BuildFlags;
+
+/// Arguments of `build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The server bundle (a classic script).
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub flags: BuildFlags,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Delete all but the N newest snapshots afterwards (never current/previous).
+    #[arg(long, value_name = "N")]
+    pub gc: Option<usize>,
+    /// Make the built snapshot the store's current one.
+    #[arg(long)]
+    pub set_current: bool,
+}
+
+pub fn run(args: BuildArgs) -> Result<(), Error> {
+    let bundle = Bundle::from_file(&args.bundle)?;
+    let store = SnapshotStore::open(&args.flags.store)?;
+    let loaded = store.get_or_build(&bundle, &args.flags.options()?)?;
+    if args.set_current {
+        store.set_current(&loaded.snapshot.key())?;
+    }
+    if let Some(keep) = args.gc {
+        store.gc(keep)?;
+    }
+    let header = loaded.snapshot.header();
+    let findings = loaded.hygiene.findings();
+    if args.json {
+        let out = json!({
+            "key": loaded.snapshot.key_hex(),
+            "path": loaded.snapshot.path().display().to_string(),
+            "bytes": std::fs::metadata(loaded.snapshot.path()).map(|m| m.len()).unwrap_or(0),
+            "payload_bytes": header.payload_len,
+            "build_ms": loaded.build_ms,
+            "cached": loaded.cached,
+            "bundle": header.bundle_name,
+            "bundle_bytes": header.bundle_size,
+            "function_code": header.metadata.function_code,
+            "hygiene": loaded.hygiene,
+            "findings": findings,
+        });
+        println!("{out}");
+    } else {
+        let verb = if loaded.cached { "found" } else { "built" };
+        println!(
+            "{verb} {} ({} bytes{}) for {}",
+            loaded.snapshot.path().display(),
+            header.payload_len,
+            if loaded.cached {
+                String::new()
+            } else {
+                format!(", {:.1} ms", loaded.build_ms)
+            },
+            header.bundle_name
+        );
+        for finding in findings {
+            println!("hygiene: {finding}");
+        }
+    }
+    Ok(())
+}

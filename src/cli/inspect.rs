@@ -1,0 +1,77 @@
+//! `coldstart inspect FILE [--json]`
+
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use coldstart::snapshot::format::hex;
+use coldstart::{Error, Snapshot};
+
+/// Arguments of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A `.snap` file.
+    pub file: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: InspectArgs) -> Result<(), Error> {
+    let header = Snapshot::inspect(&args.file)?;
+    let compatible = match Snapshot::open(&args.file) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    };
+    if args.json {
+        let out = json!({
+            "path": args.file.display().to_string(),
+            "format_version": header.format_version,
+            "engine_version": header.engine_version,
+            "v8_version": header.v8_version,
+            "v8_flags": header.metadata.v8_flags,
+            "flags_hash": hex(&header.flags_hash),
+            "external_references": hex(&header.external_references),
+            "key": hex(&header.key),
+            "payload_bytes": header.payload_len,
+            "payload_blake3": hex(&header.payload_hash),
+            "bundle": header.bundle_name,
+            "bundle_bytes": header.bundle_size,
+            "created_unix_ms": header.created_unix_ms,
+            "metadata": header.metadata,
+            "loadable": compatible.is_ok(),
+            "problem": compatible.as_ref().err(),
+        });
+        println!("{out}");
+    } else {
+        println!("file            {}", args.file.display());
+        println!("format version  {}", header.format_version);
+        println!("coldstart       {}", header.engine_version);
+        println!("V8              {}", header.v8_version);
+        println!("V8 flags        {:?}", header.metadata.v8_flags);
+        println!("ext-ref print   {}", hex(&header.external_references));
+        println!("key             {}", hex(&header.key));
+        println!(
+            "payload         {} bytes, blake3 {}",
+            header.payload_len,
+            hex(&header.payload_hash)
+        );
+        println!(
+            "bundle          {} ({} bytes)",
+            header.bundle_name, header.bundle_size
+        );
+        println!("function code   {}", header.metadata.function_code);
+        println!("warm-up         {:?}", header.metadata.warmup);
+        println!("build           {:.1} ms", header.metadata.build_ms);
+        println!("created         {} ms since epoch", header.created_unix_ms);
+        for finding in header.metadata.hygiene.findings() {
+            println!("hygiene         {finding}");
+        }
+        match compatible {
+            Ok(()) => println!("loadable        yes"),
+            Err(problem) => println!("loadable        no: {problem}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The `coldstart` command line: thin clap layers over the library.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use coldstart::snapshot::{
+    BuildOptions, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall, DEFAULT_STORE_DIR,
+};
+use coldstart::{Bundle, Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig, SsrIsolate};
+
+mod build;
+mod call;
+mod demo;
+mod inspect;
+
+/// coldstart: V8 server-side rendering from memory-mapped startup snapshots.
+#[derive(Debug, Parser)]
+#[command(name = "coldstart", version, about)]
+pub struct Cli {
+    /// V8 flags (part of every snapshot key), e.g. "--max-lazy".
+    #[arg(long, global = true, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub v8_flags: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build (or find in the store) the snapshot of a bundle.
+    Build(build::BuildArgs),
+    /// Print a snapshot file's header.
+    Inspect(inspect::InspectArgs),
+    /// Call a contract entry point and print its result.
+    Call(call::CallArgs),
+    /// Render a page and print its body HTML.
+    Render(call::RenderArgs),
+    /// Build the embedded React sample, render it, and compare fresh vs snapshot start-up.
+    Demo(demo::DemoArgs),
+}
+
+/// Options shared by commands that build snapshots.
+#[derive(Debug, Clone, Args)]
+pub struct BuildFlags {
+    /// Snapshot store directory.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_STORE_DIR)]
+    pub store: PathBuf,
+    /// Keep or clear compiled function code in the snapshot.
+    #[arg(long, value_name = "keep|clear", default_value = "keep", value_parser = parse_function_code)]
+    pub function_code: FunctionCode,
+    /// Warm-up render before the snapshot: ROUTE or ROUTE=PROPS_JSON (repeatable).
+    #[arg(long, value_name = "ROUTE[=PROPS]")]
+    pub warmup: Vec<String>,
+    /// Accept (and drop) timers still pending when the snapshot is taken.
+    #[arg(long)]
+    pub allow_pending_timers: bool,
+}
+
+impl BuildFlags {
+    /// The library's build options.
+    pub fn options(&self) -> Result<BuildOptions, Error> {
+        let mut warmup = Vec::new();
+        for spec in &self.warmup {
+            let (route, props) = spec.split_once('=').unwrap_or((spec.as_str(), "{}"));
+            serde_json::from_str::<serde_json::Value>(props).map_err(|e| {
+                Error::Invalid(format!("--warmup {route}: props are not valid JSON: {e}"))
+            })?;
+            warmup.push(WarmupCall {
+                route: route.to_string(),
+                props_json: props.to_string(),
+            });
+        }
+        Ok(BuildOptions {
+            function_code: self.function_code,
+            warmup,
+            allow_pending_timers: self.allow_pending_timers,
+        })
+    }
+}
+
+fn parse_function_code(text: &str) -> Result<FunctionCode, String> {
+    match text {
+        "keep" => Ok(FunctionCode::Keep),
+        "clear" => Ok(FunctionCode::Clear),
+        other => Err(format!("expected keep or clear, got `{other}`")),
+    }
+}
+
+/// Options for commands that run a bundle.
+#[derive(Debug, Clone, Args)]
+pub struct RunFlags {
+    #[command(flatten)]
+    pub build: BuildFlags,
+    /// Use this snapshot file instead of the store.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_snapshot")]
+    pub snapshot: Option<PathBuf>,
+    /// Evaluate the bundle in a fresh isolate instead of using a snapshot.
+    #[arg(long)]
+    pub no_snapshot: bool,
+    /// Environment variable exposed in process.env (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Root of the fs sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+    /// Origin fetch may reach even on a private address (repeatable).
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Per-call deadline in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub timeout_ms: u64,
+    /// Heap limit per isolate in MiB.
+    #[arg(long, value_name = "MB")]
+    pub max_heap_mb: Option<usize>,
+}
+
+impl RunFlags {
+    /// Isolate configuration from the flags.
+    pub fn config(&self) -> SsrConfig {
+        let mut fetch = FetchPolicy::default();
+        for origin in &self.allow_origin {
+            fetch = fetch.allow_origin(origin);
+        }
+        SsrConfig {
+            runtime: RuntimeOptions {
+                fs_root: self.fs_root.clone(),
+                fetch,
+                ..RuntimeOptions::default()
+            }
+            .env_from_allowlist(&self.env),
+            limits: Limits {
+                max_heap_mb: self.max_heap_mb,
+            },
+            call_timeout: Duration::from_millis(self.timeout_ms),
+        }
+    }
+
+    /// Creates the isolate the flags ask for.
+    pub fn isolate(&self, bundle_path: &PathBuf) -> Result<SsrIsolate, Error> {
+        let bundle = Bundle::from_file(bundle_path)?;
+        let config = self.config();
+        if self.no_snapshot {
+            return SsrIsolate::fresh(&bundle, config);
+        }
+        let options = self.build.options()?;
+        let snapshot = match &self.snapshot {
+            Some(path) => {
+                let snapshot = Snapshot::open_with(path, MapOptions::default())?;
+                let expected =
+                    coldstart::snapshot::snapshot_key(coldstart::Engine::get(), &bundle, &options);
+                if snapshot.key() != expected {
+                    return Err(coldstart::SnapshotError::KeyMismatch {
+                        path: path.display().to_string(),
+                        found: snapshot.key_hex(),
+                        expected: coldstart::snapshot::format::hex(&expected),
+                    }
+                    .into());
+                }
+                snapshot
+            }
+            None => {
+                SnapshotStore::open(&self.build.store)?
+                    .get_or_build(&bundle, &options)?
+                    .snapshot
+            }
+        };
+        SsrIsolate::from_snapshot(&snapshot, config)
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    coldstart::Engine::init(coldstart::EngineConfig {
+        v8_flags: cli.v8_flags.clone(),
+    })?;
+    match cli.command {
+        Command::Build(args) => build::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Call(args) => call::run_call(args),
+        Command::Render(args) => call::run_render(args),
+        Command::Demo(args) => demo::run(args),
+    }
+}

@@ -1,0 +1,49 @@
+//! coldstart: V8 server-side rendering that starts cold in milliseconds.
+//!
+//! The pipeline, in the order data flows through it:
+//!
+//! * [`engine::Engine`] — V8 initialised once per process, with the flags every snapshot key
+//!   depends on;
+//! * [`runtime`] — native host functions, declared once; the external-reference table and its
+//!   fingerprint are derived from that list; JS polyfills in `src/js/` build the Web APIs on top;
+//! * [`snapshot`] — [`snapshot::SnapshotBuilder`] evaluates polyfills + a [`Bundle`] in a snapshot
+//!   creator; [`snapshot::SnapshotStore`] keeps the blobs content-addressed with a verified header;
+//!   [`snapshot::Snapshot`] is a verified memory map isolates deserialise from without copying;
+//! * [`isolate::Runtime`] — one isolate + context + event loop; [`ssr::SsrIsolate`] — the
+//!   `rex_v8` contract on top.
+//!
+//! ```no_run
+//! use coldstart::{Bundle, SsrConfig, SsrIsolate};
+//! use coldstart::snapshot::{BuildOptions, SnapshotStore};
+//!
+//! let store = SnapshotStore::open("snapshots")?;
+//! let bundle = Bundle::from_file("dist/server.js")?;
+//! let loaded = store.get_or_build(&bundle, &BuildOptions::default())?;
+//! let mut isolate = SsrIsolate::from_snapshot(&loaded.snapshot, SsrConfig::default())?;
+//! let page = isolate.render_page("/", r#"{"items":[]}"#)?;
+//! println!("{}", page.body);
+//! # Ok::<(), coldstart::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod bundle;
+pub mod engine;
+pub mod error;
+pub(crate) mod event_loop;
+pub mod isolate;
+pub mod measure;
+pub mod polyfills;
+pub mod runtime;
+pub mod snapshot;
+pub mod ssr;
+pub(crate) mod watchdog;
+
+pub use bundle::Bundle;
+pub use engine::{Engine, EngineConfig};
+pub use error::{Error, JsError, Result, SnapshotError};
+pub use isolate::{Limits, Origin, PlainIsolate, Runtime};
+pub use runtime::fetch::FetchPolicy;
+pub use runtime::RuntimeOptions;
+pub use snapshot::{Snapshot, SnapshotStore};
+pub use ssr::{RenderResult, RscOutcome, RscRenderResult, SsrConfig, SsrIsolate};

@@ -1,0 +1,29 @@
+//! The `coldstart` binary.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("COLDSTART_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,coldstart::js=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let cli = cli::Cli::parse();
+    match std::panic::catch_unwind(|| cli::run(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(error)) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+        Err(_) => {
+            eprintln!("error: internal error (panic); please report it");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Native host functions, declared once.
+//!
+//! Every native callback JS can reach is declared in exactly one place — a `declarations()` list in
+//! its host-API module, pairing its JS name with its Rust fn. Three things are derived from the
+//! concatenation of those lists, in this file's fixed module order:
+//!
+//! * installing the functions on the private `host` object handed to the polyfills;
+//! * the V8 external-reference table (one slot per function, null-terminated), which V8 needs to
+//!   re-bind the callbacks when it deserialises a snapshot;
+//! * the table's fingerprint (blake3 of the ordered names), written into every snapshot header, so
+//!   a snapshot built against another table is refused instead of calling the wrong function.
+//!
+//! Per-isolate state a callback needs (timers, sandbox root, fetch policy, env) lives in an
+//! isolate slot ([`state`]) set after the isolate is created or restored — never in the snapshot.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+pub mod console;
+pub mod crypto;
+pub mod fetch;
+pub mod fs;
+pub mod info;
+pub mod state;
+pub mod timers;
+
+pub use state::{IsolateState, RuntimeOptions};
+
+/// One native function reachable from JS as `host.<name>` inside the polyfills.
+#[derive(Clone, Copy)]
+pub struct HostFn {
+    /// Property name on the private `host` object.
+    pub name: &'static str,
+    /// The V8 callback (an `extern "C"` trampoline around the Rust fn).
+    pub callback: v8::FunctionCallback,
+}
+
+impl std::fmt::Debug for HostFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostFn").field("name", &self.name).finish()
+    }
+}
+
+/// Declares a module's host functions: `declare_host_fns!["name" => rust_fn, ...]`.
+macro_rules! declare_host_fns {
+    ($($name:literal => $f:path),* $(,)?) => {
+        vec![$($crate::runtime::HostFn {
+            name: $name,
+            callback: v8::MapFnTo::<v8::FunctionCallback>::map_fn_to($f),
+        }),*]
+    };
+}
+pub(crate) use declare_host_fns;
+
+/// The host-API modules, in table order. Appending keeps old indices; any change to the list
+/// changes the fingerprint, which invalidates older snapshots (by design).
+const MODULES: &[(&str, fn() -> Vec<HostFn>)] = &[
+    ("console", console::declarations),
+    ("timers", timers::declarations),
+    ("crypto", crypto::declarations),
+    ("info", info::declarations),
+    ("fs", fs::declarations),
+    ("fetch", fetch::declarations),
+];
+
+/// Every host function, in table order.
+pub fn host_fns() -> &'static [HostFn] {
+    static TABLE: OnceLock<Vec<HostFn>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let table: Vec<HostFn> = MODULES.iter().flat_map(|(_, decl)| decl()).collect();
+        let mut names: Vec<&str> = table.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), table.len(), "duplicate host function name");
+        table
+    })
+}
+
+/// The V8 external-reference table derived from [`host_fns`]: one slot per function, in order,
+/// null-terminated. The same table must be given to the snapshot creator and to every isolate
+/// restored from its snapshot.
+pub fn external_references() -> Cow<'static, [v8::ExternalReference]> {
+    let mut refs: Vec<v8::ExternalReference> = host_fns()
+        .iter()
+        .map(|f| v8::ExternalReference {
+            function: f.callback,
+        })
+        .collect();
+    refs.push(v8::ExternalReference {
+        pointer: std::ptr::null_mut(),
+    });
+    Cow::Owned(refs)
+}
+
+/// blake3 over the ordered `module.name` list of the table.
+pub fn fingerprint() -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"coldstart external references v1\n");
+    for (module, decl) in MODULES {
+        for f in decl() {
+            hasher.update(module.as_bytes());
+            hasher.update(b".");
+            hasher.update(f.name.as_bytes());
+            hasher.update(b"\n");
+        }
+    }
+    *hasher.finalize().as_bytes()
+}
+
+/// Creates the private `host` object holding every native function.
+pub(crate) fn create_host_object<'s>(
+    scope: &mut v8::HandleScope<'s>,
+) -> Option<v8::Local<'s, v8::Object>> {
+    let host = v8::Object::new(scope);
+    for f in host_fns() {
+        let function = v8::Function::builder_raw(f.callback)
+            .constructor_behavior(v8::ConstructorBehavior::Throw)
+            .build(scope)?;
+        let name = v8::String::new(scope, f.name)?;
+        function.set_name(name);
+        host.set(scope, name.into(), function.into())?;
+    }
+    Some(host)
+}
+
+/// Throws a `TypeError` with `message` in the current context.
+pub(crate) fn throw_type_error(scope: &mut v8::HandleScope, message: &str) {
+    if let Some(msg) = v8::String::new(scope, message) {
+        let exception = v8::Exception::type_error(scope, msg);
+        scope.throw_exception(exception);
+    }
+}
+
+/// Throws an `Error` with `message` and extra string properties (`code`, `syscall`, ...).
+pub(crate) fn throw_error_with(scope: &mut v8::HandleScope, message: &str, props: &[(&str, &str)]) {
+    let Some(msg) = v8::String::new(scope, message) else {
+        return;
+    };
+    let exception = v8::Exception::error(scope, msg);
+    if let Ok(object) = v8::Local::<v8::Object>::try_from(exception) {
+        for (key, value) in props {
+            if let (Some(k), Some(v)) = (v8::String::new(scope, key), v8::String::new(scope, value))
+            {
+                object.set(scope, k.into(), v.into());
+            }
+        }
+    }
+    scope.throw_exception(exception);
+}
+
+/// Copies the bytes of a `Uint8Array`/`ArrayBufferView`/`ArrayBuffer` argument.
+pub(crate) fn arg_bytes(value: v8::Local<v8::Value>) -> Option<Vec<u8>> {
+    if let Ok(view) = v8::Local::<v8::ArrayBufferView>::try_from(value) {
+        let mut bytes = vec![0u8; view.byte_length()];
+        view.copy_contents(&mut bytes);
+        return Some(bytes);
+    }
+    if let Ok(buffer) = v8::Local::<v8::ArrayBuffer>::try_from(value) {
+        let store = buffer.get_backing_store();
+        return Some(store.iter().map(|cell| cell.get()).collect());
+    }
+    None
+}
+
+/// Moves `bytes` into a new `ArrayBuffer` without copying.
+pub(crate) fn array_buffer_from<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    bytes: Vec<u8>,
+) -> v8::Local<'s, v8::ArrayBuffer> {
+    let store = v8::ArrayBuffer::new_backing_store_from_vec(bytes).make_shared();
+    v8::ArrayBuffer::with_backing_store(scope, &store)
+}
+
+/// Moves `bytes` into a new `Uint8Array` without copying.
+pub(crate) fn uint8_array_from<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    bytes: Vec<u8>,
+) -> Option<v8::Local<'s, v8::Uint8Array>> {
+    let len = bytes.len();
+    let buffer = array_buffer_from(scope, bytes);
+    v8::Uint8Array::new(scope, buffer, 0, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_null_terminated_and_named_once() {
+        let fns = host_fns();
+        assert!(!fns.is_empty());
+        let refs = external_references();
+        assert_eq!(refs.len(), fns.len() + 1);
+        assert_eq!(fingerprint(), fingerprint());
+    }
+}

@@ -1,0 +1,110 @@
+//! Per-isolate runtime state, kept in an isolate slot (never in the snapshot).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::fetch::{FetchPolicy, Ops};
+use super::timers::Timers;
+
+/// What the embedder grants one isolate. Applied after the isolate is created or restored.
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeOptions {
+    /// The exact contents of `process.env` (only variables the embedder allows).
+    pub env: BTreeMap<String, String>,
+    /// Root of the `fs` sandbox; `None` makes every fs call fail with `EACCES`.
+    pub fs_root: Option<PathBuf>,
+    /// Network policy for `fetch`.
+    pub fetch: FetchPolicy,
+}
+
+impl RuntimeOptions {
+    /// Builds `env` from the current process environment, keeping only `allowed` names.
+    pub fn env_from_allowlist<I, S>(mut self, allowed: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        for name in allowed {
+            let name = name.as_ref();
+            if let Ok(value) = std::env::var(name) {
+                self.env.insert(name.to_string(), value);
+            }
+        }
+        self
+    }
+}
+
+/// Mutable state native callbacks share within one isolate.
+pub struct IsolateState {
+    /// When this isolate was created or restored (`performance.now()` origin).
+    pub(crate) started: Instant,
+    /// `started` as milliseconds since the Unix epoch (`performance.timeOrigin`).
+    pub(crate) time_origin_ms: f64,
+    /// Armed timers.
+    pub(crate) timers: Timers,
+    /// Host I/O in flight (fetch).
+    pub(crate) ops: Ops,
+    /// The fs sandbox, opened once.
+    pub(crate) fs_root: Option<cap_std::fs::Dir>,
+    /// Where `fs_root` points, canonicalised (absolute JS paths must lie under it).
+    pub(crate) fs_root_path: Option<PathBuf>,
+    /// Network policy.
+    pub(crate) fetch_policy: FetchPolicy,
+    /// Promise rejections that had no handler when the microtask queue drained.
+    pub(crate) unhandled_rejections: Vec<String>,
+    /// Rejected promises still waiting to see whether a handler gets attached.
+    pub(crate) pending_rejections: Vec<(v8::Global<v8::Promise>, String)>,
+}
+
+impl IsolateState {
+    /// Fresh state for `options`.
+    pub(crate) fn new(options: &RuntimeOptions) -> Self {
+        let fs_root = options.fs_root.as_ref().and_then(|root| {
+            cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
+                .map_err(|e| {
+                    tracing::warn!(root = %root.display(), error = %e, "cannot open fs sandbox root; fs is disabled")
+                })
+                .ok()
+        });
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
+        IsolateState {
+            started: Instant::now(),
+            time_origin_ms: now,
+            timers: Timers::default(),
+            ops: Ops::new(),
+            fs_root,
+            fs_root_path: options
+                .fs_root
+                .as_ref()
+                .map(|root| root.canonicalize().unwrap_or_else(|_| root.clone())),
+            fetch_policy: options.fetch.clone(),
+            unhandled_rejections: Vec::new(),
+            pending_rejections: Vec::new(),
+        }
+    }
+}
+
+/// Shared handle to an isolate's state.
+pub(crate) type StateRef = Rc<RefCell<IsolateState>>;
+
+/// Installs `state` in the isolate's slot (replacing any previous one).
+pub(crate) fn install(isolate: &mut v8::Isolate, state: IsolateState) -> StateRef {
+    let state = Rc::new(RefCell::new(state));
+    isolate.set_slot(state.clone());
+    state
+}
+
+/// The isolate's state. Panics only if an isolate was created without going through
+/// [`install`], which every constructor in this crate does.
+pub(crate) fn get(isolate: &v8::Isolate) -> StateRef {
+    isolate
+        .get_slot::<StateRef>()
+        .expect("coldstart isolate state is installed at creation")
+        .clone()
+}

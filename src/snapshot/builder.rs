@@ -1,0 +1,505 @@
+//! Builds a V8 startup snapshot: polyfills + the user's bundle evaluated in a
+//! `v8::SnapshotCreator`, checked against the contract, optionally warmed up, then serialised.
+
+use std::cell::Cell;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use super::format::{hex, Header, Metadata, FORMAT_VERSION};
+use crate::bundle::Bundle;
+use crate::engine::{Engine, ENGINE_VERSION};
+use crate::error::{Error, JsError, Result};
+use crate::ssr::{SsrConfig, SsrIsolate};
+use crate::event_loop;
+use crate::isolate::{
+    bootstrap, PlainIsolate, evaluate_script, js_error_from, promise_reject_callback, Internals,
+    INTERNALS_CONTEXT_DATA_INDEX,
+};
+use crate::polyfills::polyfills_hash;
+use crate::runtime::{self, state, IsolateState, RuntimeOptions};
+use crate::ssr::REQUIRED_ENTRIES;
+
+/// What happens to compiled function code when the snapshot is serialised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FunctionCode {
+    /// Keep bytecode of every compiled function (bigger blob, hot first call).
+    #[default]
+    Keep,
+    /// Drop it; functions recompile lazily after restore.
+    Clear,
+}
+
+impl FunctionCode {
+    fn to_v8(self) -> v8::FunctionCodeHandling {
+        match self {
+            FunctionCode::Keep => v8::FunctionCodeHandling::Keep,
+            FunctionCode::Clear => v8::FunctionCodeHandling::Clear,
+        }
+    }
+
+    /// `keep` or `clear`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FunctionCode::Keep => "keep",
+            FunctionCode::Clear => "clear",
+        }
+    }
+}
+
+/// One `__rex_render_page` call made before the snapshot is taken, so the code it runs is
+/// compiled (and, with [`FunctionCode::Keep`], kept) in the blob.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmupCall {
+    /// Route key.
+    pub route: String,
+    /// Props JSON.
+    pub props_json: String,
+}
+
+/// Snapshot build options; all of them are part of the snapshot key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildOptions {
+    /// Keep or clear compiled function code.
+    pub function_code: FunctionCode,
+    /// Warm-up renders run before the snapshot.
+    pub warmup: Vec<WarmupCall>,
+    /// Accept timers still pending at snapshot time (they are dropped, never fire).
+    pub allow_pending_timers: bool,
+}
+
+/// What the snapshot froze that will behave differently after restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HygieneReport {
+    /// `Date.now()` calls while the bundle was evaluated.
+    pub date_now_reads: u64,
+    /// `new Date()` / `Date()` without arguments while the bundle was evaluated.
+    pub new_date_reads: u64,
+    /// `Math.random()` calls while the bundle was evaluated.
+    pub math_random_calls: u64,
+    /// `process.env` names read while the bundle was evaluated (values are empty at build time).
+    pub env_reads: Vec<String>,
+    /// Timers still armed when the snapshot was taken (dropped).
+    pub pending_timers: usize,
+    /// Host I/O still in flight when the snapshot was taken (dropped).
+    pub pending_io: usize,
+    /// Promises created during the build that had not settled.
+    pub unsettled_promises: usize,
+}
+
+impl HygieneReport {
+    /// One line per finding; empty when the snapshot froze nothing time- or host-dependent.
+    pub fn findings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.date_now_reads + self.new_date_reads > 0 {
+            out.push(format!(
+                "the bundle read the clock {} time(s) at load (Date.now: {}, new Date(): {}); those values are frozen into the snapshot",
+                self.date_now_reads + self.new_date_reads,
+                self.date_now_reads,
+                self.new_date_reads
+            ));
+        }
+        if self.math_random_calls > 0 {
+            out.push(format!(
+                "the bundle called Math.random() {} time(s) at load; values derived from them are identical in every restored isolate",
+                self.math_random_calls
+            ));
+        }
+        if !self.env_reads.is_empty() {
+            out.push(format!(
+                "the bundle read process.env at load ({}); process.env is empty at build time and only set after restore",
+                self.env_reads.join(", ")
+            ));
+        }
+        if self.pending_timers > 0 {
+            out.push(format!(
+                "{} timer(s) were pending at snapshot time; they were dropped and will never fire",
+                self.pending_timers
+            ));
+        }
+        if self.pending_io > 0 {
+            out.push(format!(
+                "{} host I/O operation(s) were in flight at snapshot time; they were dropped",
+                self.pending_io
+            ));
+        }
+        if self.unsettled_promises > 0 {
+            out.push(format!(
+                "{} promise(s) were unsettled at snapshot time; anything awaiting them waits forever",
+                self.unsettled_promises
+            ));
+        }
+        out
+    }
+}
+
+/// A built snapshot, not yet written anywhere.
+#[derive(Debug, Clone)]
+pub struct BuiltSnapshot {
+    /// The header that goes in front of the blob.
+    pub header: Header,
+    /// The V8 startup blob.
+    pub blob: Vec<u8>,
+}
+
+/// Everything outside the bundle and options that a snapshot key depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInputs {
+    /// coldstart version.
+    pub engine_version: String,
+    /// V8 version.
+    pub v8_version: String,
+    /// V8 flags.
+    pub v8_flags: String,
+    /// External-reference table fingerprint.
+    pub external_references: [u8; 32],
+    /// blake3 of the built-in polyfills.
+    pub polyfills: [u8; 32],
+}
+
+impl KeyInputs {
+    /// The inputs of this process's engine.
+    pub fn of(engine: &Engine) -> Self {
+        KeyInputs {
+            engine_version: ENGINE_VERSION.to_string(),
+            v8_version: engine.v8_version().to_string(),
+            v8_flags: engine.v8_flags().to_string(),
+            external_references: engine.external_references_fingerprint(),
+            polyfills: polyfills_hash(),
+        }
+    }
+
+    /// The content key of a snapshot of `bundle` built with `options`:
+    /// blake3(engine version, V8 version, flags, external-reference fingerprint, polyfills,
+    /// bundle name and source, options).
+    pub fn key(&self, bundle: &Bundle, options: &BuildOptions) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        let mut field = |bytes: &[u8]| {
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(b"coldstart snapshot key v1");
+        field(self.engine_version.as_bytes());
+        field(self.v8_version.as_bytes());
+        field(self.v8_flags.as_bytes());
+        field(&self.external_references);
+        field(&self.polyfills);
+        field(bundle.name().as_bytes());
+        field(bundle.source().as_bytes());
+        field(
+            serde_json::to_string(options)
+                .expect("options serialise")
+                .as_bytes(),
+        );
+        *hasher.finalize().as_bytes()
+    }
+}
+
+/// The content key of a snapshot of `bundle` built with `options` by `engine`.
+pub fn snapshot_key(engine: &Engine, bundle: &Bundle, options: &BuildOptions) -> [u8; 32] {
+    KeyInputs::of(engine).key(bundle, options)
+}
+
+thread_local! {
+    static LIVE_PROMISES: Cell<i64> = const { Cell::new(0) };
+}
+
+extern "C" fn count_promises(
+    kind: v8::PromiseHookType,
+    _promise: v8::Local<v8::Promise>,
+    _parent: v8::Local<v8::Value>,
+) {
+    match kind {
+        v8::PromiseHookType::Init => LIVE_PROMISES.with(|c| c.set(c.get() + 1)),
+        v8::PromiseHookType::Resolve => LIVE_PROMISES.with(|c| c.set(c.get() - 1)),
+        _ => {}
+    }
+}
+
+/// Builds snapshots of one bundle.
+#[derive(Debug)]
+pub struct SnapshotBuilder<'a> {
+    bundle: &'a Bundle,
+    options: BuildOptions,
+}
+
+impl<'a> SnapshotBuilder<'a> {
+    /// A builder for `bundle` with default options.
+    pub fn new(bundle: &'a Bundle) -> Self {
+        SnapshotBuilder {
+            bundle,
+            options: BuildOptions::default(),
+        }
+    }
+
+    /// Sets the build options.
+    pub fn options(mut self, options: BuildOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The key the snapshot will have.
+    pub fn key(&self) -> [u8; 32] {
+        snapshot_key(Engine::get(), self.bundle, &self.options)
+    }
+
+    /// Evaluates everything in a snapshot creator and serialises it.
+    ///
+    /// # Errors
+    /// The bundle fails to compile or throws (file, line, column, stack), a required global is
+    /// missing, a warm-up call fails, or timers are pending and not allowed.
+    pub fn build(self) -> Result<BuiltSnapshot> {
+        let started = Instant::now();
+        let engine = Engine::get();
+        let key = self.key();
+        // V8 shares one read-only heap between the live isolates of a process, set up by the
+        // first of them. A creator that starts with no isolate alive lays its read-only heap out
+        // slightly differently from V8's built-in snapshot, and the blob refers into that layout:
+        // restoring it where the read-only heap came from the built-in snapshot (a plain isolate
+        // created first, in any process) reads out of bounds and aborts. With a plain isolate
+        // alive, the creator shares the built-in layout, so every coldstart blob is compatible
+        // with every other and with plain isolates, in any order (tests/all/snapshot_core.rs).
+        let anchor = PlainIsolate::new();
+        let mut creator = v8::Isolate::snapshot_creator(Some(runtime::external_references()), None);
+        creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
+        creator.set_promise_reject_callback(promise_reject_callback);
+        let state = state::install(&mut creator, IsolateState::new(&RuntimeOptions::default()));
+        LIVE_PROMISES.with(|c| c.set(0));
+        creator.set_promise_hook(count_promises);
+
+        let outcome = {
+            let scope = &mut v8::HandleScope::new(&mut creator);
+            let context = v8::Context::new(scope, Default::default());
+            let outcome = {
+                let scope = &mut v8::ContextScope::new(scope, context);
+                self.evaluate(scope, &state)
+            };
+            match outcome {
+                Ok((internals, hygiene)) => {
+                    let internals = v8::Local::new(scope, internals);
+                    let index = scope.add_context_data(context, internals);
+                    debug_assert_eq!(index, INTERNALS_CONTEXT_DATA_INDEX);
+                    scope.set_default_context(context);
+                    Ok(hygiene)
+                }
+                Err(error) => {
+                    // The creator must still produce a blob before it can be dropped; give it an
+                    // empty context and throw the result away.
+                    let empty = v8::Context::new(scope, Default::default());
+                    scope.set_default_context(empty);
+                    Err(error)
+                }
+            }
+        };
+        {
+            let mut state = state.borrow_mut();
+            state.pending_rejections.clear();
+            state.timers.clear_all();
+            state.ops.cancel_all();
+        }
+        drop(state);
+        let handling = if outcome.is_ok() {
+            self.options.function_code.to_v8()
+        } else {
+            v8::FunctionCodeHandling::Clear
+        };
+        let blob = creator.create_blob(handling);
+        drop(anchor);
+        let hygiene = match outcome {
+            Ok(hygiene) => hygiene,
+            Err(Error::Js(error)) if error.stack.is_none() => {
+                return Err(self.with_stack(*error).into());
+            }
+            Err(error) => return Err(error),
+        };
+        let blob = blob
+            .ok_or_else(|| Error::Invalid("V8 could not create the snapshot blob".to_string()))?;
+        let blob = blob.to_vec();
+        let build_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let header = Header {
+            format_version: FORMAT_VERSION,
+            engine_version: ENGINE_VERSION.to_string(),
+            v8_version: engine.v8_version().to_string(),
+            flags_hash: engine.flags_hash(),
+            external_references: engine.external_references_fingerprint(),
+            key,
+            payload_len: blob.len() as u64,
+            payload_hash: *blake3::hash(&blob).as_bytes(),
+            bundle_size: self.bundle.len() as u64,
+            created_unix_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
+            bundle_name: self.bundle.name().to_string(),
+            metadata: Metadata {
+                v8_flags: engine.v8_flags().to_string(),
+                function_code: self.options.function_code.as_str().to_string(),
+                warmup: self
+                    .options
+                    .warmup
+                    .iter()
+                    .map(|w| w.route.clone())
+                    .collect(),
+                polyfills_hash: hex(&polyfills_hash()),
+                build_ms,
+                hygiene,
+            },
+        };
+        Ok(BuiltSnapshot { header, blob })
+    }
+
+    /// V8 records no stack traces while it is serialising (a snapshot creator); replay the failed
+    /// evaluation in a plain isolate to report the JS stack too, when the failure reproduces.
+    fn with_stack(&self, error: JsError) -> JsError {
+        let replay = || -> Option<JsError> {
+            let mut iso = match SsrIsolate::fresh(self.bundle, SsrConfig::default()) {
+                Err(Error::Js(e)) => return Some(*e),
+                Err(_) => return None,
+                Ok(iso) => iso,
+            };
+            for call in &self.options.warmup {
+                if let Err(Error::Js(e)) = iso.render_page(&call.route, &call.props_json) {
+                    return Some(*e);
+                }
+            }
+            None
+        };
+        match replay() {
+            Some(replayed) if replayed.message == error.message => JsError {
+                stack: replayed.stack,
+                ..error
+            },
+            _ => error,
+        }
+    }
+
+    /// Everything that happens inside the creator's context. Returns the `internals` object to
+    /// store as context data and the hygiene report.
+    fn evaluate<'s>(
+        &self,
+        scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
+        state: &state::StateRef,
+    ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
+        let context = scope.get_current_context();
+        let internals_object = bootstrap(scope, context)?;
+        let internals = Internals::from_object(scope, internals_object)?;
+        let name = self.bundle.name();
+        // Only promises the bundle (and warm-up) create count as unsettled.
+        LIVE_PROMISES.with(|c| c.set(0));
+
+        // Probe clock/RNG/env reads while the bundle evaluates.
+        let report = v8::Object::new(scope);
+        let probe = evaluate_script(scope, include_str!("hygiene.js"), "coldstart:hygiene-probe")
+            .map_err(|e| e.during("installing the hygiene probe"))?;
+        let probe = v8::Local::<v8::Function>::try_from(probe)
+            .map_err(|_| Error::Invalid("hygiene probe is not a function".to_string()))?;
+        let restore = {
+            let tc = &mut v8::TryCatch::new(scope);
+            let undefined = v8::undefined(tc).into();
+            let restore = probe.call(tc, undefined, &[report.into()]);
+            restore
+                .and_then(|r| v8::Local::<v8::Function>::try_from(r).ok())
+                .ok_or_else(|| Error::from(js_error_from(tc, "installing the hygiene probe")))?
+        };
+        let evaluated = evaluate_script(scope, self.bundle.source(), name);
+        {
+            let tc = &mut v8::TryCatch::new(scope);
+            let undefined = v8::undefined(tc).into();
+            restore.call(tc, undefined, &[]);
+        }
+        evaluated.map_err(|e| e.during(format!("evaluating {name}")))?;
+        scope.perform_microtask_checkpoint();
+
+        // The contract's required globals.
+        let global = context.global(scope);
+        for entry in REQUIRED_ENTRIES {
+            let key = v8::String::new(scope, entry).expect("entry name");
+            let value = global.get(scope, key.into());
+            if !value.is_some_and(|v| v.is_function()) {
+                return Err(Error::MissingGlobal {
+                    bundle: name.to_string(),
+                    global: entry,
+                });
+            }
+        }
+
+        // Warm-up renders.
+        for call in &self.options.warmup {
+            let key = v8::String::new(scope, "__rex_render_page").expect("entry name");
+            let render = global
+                .get(scope, key.into())
+                .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
+                .expect("checked above");
+            let during = format!("warm-up render of `{}`", call.route);
+            let result = {
+                let tc = &mut v8::TryCatch::new(scope);
+                let route = v8::String::new(tc, &call.route)
+                    .expect("route string")
+                    .into();
+                let props = v8::String::new(tc, &call.props_json)
+                    .expect("props string")
+                    .into();
+                let undefined = v8::undefined(tc).into();
+                match render.call(tc, undefined, &[route, props]) {
+                    Some(v) => Ok(v),
+                    None => Err(Error::from(js_error_from(tc, &during))),
+                }
+            }?;
+            let deadline = crate::event_loop::Deadline::after(std::time::Duration::from_secs(30));
+            event_loop::settle(scope, &internals, state, result, &during, deadline)?;
+        }
+        scope.perform_microtask_checkpoint();
+
+        let mut hygiene = HygieneReport {
+            pending_timers: state.borrow().timers.len(),
+            pending_io: state.borrow().ops.pending(),
+            unsettled_promises: LIVE_PROMISES.with(|c| c.get()).max(0) as usize,
+            ..HygieneReport::default()
+        };
+        read_probe_report(scope, report, &mut hygiene);
+        if hygiene.pending_timers > 0 && !self.options.allow_pending_timers {
+            return Err(Error::Hygiene(format!(
+                "{} timer(s) are still pending after evaluating {name}; a snapshot cannot keep them. \
+                 Clear them, or build with --allow-pending-timers to drop them",
+                hygiene.pending_timers
+            )));
+        }
+        // Nothing armed at build time may survive into the snapshot.
+        {
+            let tc = &mut v8::TryCatch::new(scope);
+            let clear = v8::Local::new(tc, &internals.clear_timers);
+            let undefined = v8::undefined(tc).into();
+            clear.call(tc, undefined, &[]);
+        }
+        Ok((v8::Global::new(scope, internals_object), hygiene))
+    }
+}
+
+fn read_probe_report(
+    scope: &mut v8::HandleScope,
+    report: v8::Local<v8::Object>,
+    out: &mut HygieneReport,
+) {
+    let number = |scope: &mut v8::HandleScope, key: &str| -> u64 {
+        let k = v8::String::new(scope, key).expect("key");
+        report
+            .get(scope, k.into())
+            .and_then(|v| v.number_value(scope))
+            .unwrap_or(0.0) as u64
+    };
+    out.date_now_reads = number(scope, "date_now_reads");
+    out.new_date_reads = number(scope, "new_date_reads");
+    out.math_random_calls = number(scope, "math_random_calls");
+    let k = v8::String::new(scope, "env_reads").expect("key");
+    if let Some(array) = report
+        .get(scope, k.into())
+        .and_then(|v| v8::Local::<v8::Array>::try_from(v).ok())
+    {
+        for i in 0..array.length() {
+            if let Some(v) = array.get_index(scope, i) {
+                out.env_reads.push(v.to_rust_string_lossy(scope));
+            }
+        }
+    }
+}

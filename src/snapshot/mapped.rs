@@ -1,0 +1,175 @@
+//! A verified, memory-mapped snapshot file.
+//!
+//! [`Snapshot::open`] maps the file, checks the header against this engine and the payload against
+//! its blake3 — once per mapping — and only then hands out the payload. Isolates are created from
+//! the mapped bytes directly (no copy); every [`crate::isolate::Runtime`] holds a clone of the
+//! `Snapshot` (an `Arc`), so the mapping lives as long as the last isolate made from it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::{Mmap, MmapOptions};
+
+use super::format::{hex, Expected, Header};
+use crate::engine::{Engine, ENGINE_VERSION};
+use crate::error::{Error, Result, SnapshotError};
+
+/// A snapshot file that passed every check. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Snapshot {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    header: Header,
+    map: Mmap,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Snapshot>();
+};
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("path", &self.inner.path)
+            .field("key", &hex(&self.inner.header.key))
+            .field("payload_len", &self.inner.header.payload_len)
+            .finish()
+    }
+}
+
+/// How to map a snapshot file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MapOptions {
+    /// Pre-fault every page at map time (`MAP_POPULATE`).
+    pub populate: bool,
+}
+
+fn map_file(path: &Path, options: MapOptions) -> Result<(Mmap, u64)> {
+    let file = File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("cannot stat snapshot", path, e))?
+        .len();
+    let mut map_options = MmapOptions::new();
+    if options.populate {
+        map_options.populate();
+    }
+    // SAFETY: the map is read-only and coldstart never modifies a snapshot file in place (the
+    // store writes a temp file and renames it over). The remaining hazard — another process
+    // truncating or rewriting the file while it is mapped — is outside our control and documented
+    // as part of the store's contract (like wasmtime's `Module::deserialize_file`).
+    let map =
+        unsafe { map_options.map(&file) }.map_err(|e| Error::io("cannot map snapshot", path, e))?;
+    Ok((map, len))
+}
+
+impl Snapshot {
+    /// Maps and verifies `path` for this engine.
+    ///
+    /// # Errors
+    /// [`Error::Snapshot`] for any refusal (truncation, bad magic, version/flags/fingerprint
+    /// mismatch, checksum), [`Error::Io`] if the file cannot be read.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, MapOptions::default())
+    }
+
+    /// [`Snapshot::open`] with mapping options.
+    ///
+    /// # Errors
+    /// As [`Snapshot::open`].
+    pub fn open_with(path: impl AsRef<Path>, options: MapOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let engine = Engine::get();
+        let expected = Expected {
+            engine_version: ENGINE_VERSION,
+            v8_version: engine.v8_version(),
+            flags_hash: engine.flags_hash(),
+            external_references: engine.external_references_fingerprint(),
+        };
+        let (map, len) = map_file(path, options)?;
+        let display = path.display().to_string();
+        let header = Header::decode(&map, len, &display, Some(expected))?;
+        let payload = &map[header.payload_offset()..];
+        let found = blake3::hash(payload);
+        if found.as_bytes() != &header.payload_hash {
+            return Err(SnapshotError::PayloadChecksum {
+                path: display,
+                expected: hex(&header.payload_hash),
+                found: hex(found.as_bytes()),
+            }
+            .into());
+        }
+        Ok(Snapshot {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                header,
+                map,
+            }),
+        })
+    }
+
+    /// Reads only the header, without compatibility checks (for `coldstart inspect`).
+    ///
+    /// # Errors
+    /// Integrity errors (magic, truncation, header checksum) and I/O errors.
+    pub fn inspect(path: impl AsRef<Path>) -> Result<Header> {
+        let path = path.as_ref();
+        let (map, len) = map_file(path, MapOptions::default())?;
+        Ok(Header::decode(
+            &map,
+            len,
+            &path.display().to_string(),
+            None,
+        )?)
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.inner.header
+    }
+
+    /// The content key.
+    pub fn key(&self) -> [u8; 32] {
+        self.inner.header.key
+    }
+
+    /// The content key in hex.
+    pub fn key_hex(&self) -> String {
+        hex(&self.inner.header.key)
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The V8 startup blob, as mapped.
+    pub fn payload(&self) -> &[u8] {
+        &self.inner.map[self.inner.header.payload_offset()..]
+    }
+
+    /// Number of live handles to this mapping (isolates + other clones).
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// Startup data pointing into the mapping, for `CreateParams::snapshot_blob`.
+    ///
+    /// # Safety
+    /// The returned value claims `'static` but borrows the mapping owned by `self`: the caller must
+    /// keep a clone of this `Snapshot` alive for as long as the isolate created from it (V8 reads
+    /// the blob again when it creates contexts).
+    pub(crate) unsafe fn startup_data(&self) -> v8::StartupData {
+        let payload = self.payload();
+        // SAFETY: per this function's contract the mapping outlives every use of the slice, and
+        // the mapping is read-only, so no `&mut` aliasing can arise.
+        let payload: &'static [u8] =
+            unsafe { std::slice::from_raw_parts(payload.as_ptr(), payload.len()) };
+        v8::StartupData::from(payload)
+    }
+}

@@ -1,0 +1,254 @@
+//! Content-addressed snapshot files: `<dir>/<key>.snap`, plus `CURRENT` / `PREVIOUS` pointers.
+//!
+//! Writes go to a temp file in the same directory, are fsynced, renamed over the final name and
+//! the directory is fsynced, so a reader sees either no file or a complete one — never a partial
+//! write — and a file is never modified in place once it exists (mapped readers stay valid). Two
+//! processes building the same key race harmlessly: both renames install a complete, valid file.
+//! A store failure on the read path is a logged miss, never an error.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::builder::{BuildOptions, BuiltSnapshot, HygieneReport, SnapshotBuilder};
+use super::format::{hex, parse_key};
+use super::mapped::{MapOptions, Snapshot};
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
+
+/// Default store directory, relative to the working directory.
+pub const DEFAULT_STORE_DIR: &str = "snapshots";
+const CURRENT: &str = "CURRENT";
+const PREVIOUS: &str = "PREVIOUS";
+const TEMP_PREFIX: &str = ".tmp-";
+
+/// A directory of snapshots.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    dir: PathBuf,
+    map_options: MapOptions,
+}
+
+/// What [`SnapshotStore::get_or_build`] did.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The verified snapshot.
+    pub snapshot: Snapshot,
+    /// True when the file was already in the store (V8 was not involved).
+    pub cached: bool,
+    /// Build time (0 when cached).
+    pub build_ms: f64,
+    /// Hygiene findings of the build (from the header when cached).
+    pub hygiene: HygieneReport,
+}
+
+/// What [`SnapshotStore::gc`] removed.
+#[derive(Debug, Clone, Default)]
+pub struct GcReport {
+    /// Snapshot files deleted.
+    pub removed: Vec<PathBuf>,
+    /// Snapshot files kept.
+    pub kept: usize,
+}
+
+impl SnapshotStore {
+    /// Opens (creating if needed) the store at `dir`.
+    ///
+    /// # Errors
+    /// The directory cannot be created.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = dir.into();
+        fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create snapshot store", &dir, e))?;
+        Ok(SnapshotStore {
+            dir,
+            map_options: MapOptions::default(),
+        })
+    }
+
+    /// Sets how snapshot files are mapped.
+    pub fn with_map_options(mut self, options: MapOptions) -> Self {
+        self.map_options = options;
+        self
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where the snapshot with `key` lives.
+    pub fn path_for(&self, key: &[u8; 32]) -> PathBuf {
+        self.dir.join(format!("{}.snap", hex(key)))
+    }
+
+    /// The verified snapshot for `key`, or `None` if absent or unusable (logged).
+    pub fn get(&self, key: &[u8; 32]) -> Option<Snapshot> {
+        let path = self.path_for(key);
+        if !path.exists() {
+            return None;
+        }
+        match Snapshot::open_with(&path, self.map_options) {
+            Ok(snapshot) if snapshot.key() == *key => Some(snapshot),
+            Ok(snapshot) => {
+                tracing::warn!(path = %path.display(), found = %snapshot.key_hex(), "snapshot file holds another key; rebuilding");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "unusable snapshot in store; rebuilding");
+                None
+            }
+        }
+    }
+
+    /// Writes `built` atomically as `<key>.snap` and returns it mapped and verified.
+    ///
+    /// # Errors
+    /// I/O failures, or the written file failing verification.
+    pub fn put(&self, built: &BuiltSnapshot) -> Result<Snapshot> {
+        let header = built
+            .header
+            .encode()
+            .map_err(|e| Error::Invalid(format!("cannot encode snapshot header: {e}")))?;
+        let path = self.path_for(&built.header.key);
+        self.write_atomically(&path, &[&header, &built.blob])?;
+        Snapshot::open_with(&path, self.map_options)
+    }
+
+    /// Returns the snapshot of `bundle` built with `options`: from the store when present (without
+    /// touching V8), else built, stored and mapped.
+    ///
+    /// # Errors
+    /// Build errors (JS errors, missing globals, hygiene) and store write failures.
+    pub fn get_or_build(&self, bundle: &Bundle, options: &BuildOptions) -> Result<Loaded> {
+        let builder = SnapshotBuilder::new(bundle).options(options.clone());
+        let key = builder.key();
+        if let Some(snapshot) = self.get(&key) {
+            let hygiene = snapshot.header().metadata.hygiene.clone();
+            return Ok(Loaded {
+                snapshot,
+                cached: true,
+                build_ms: 0.0,
+                hygiene,
+            });
+        }
+        let started = Instant::now();
+        let built = builder.build()?;
+        let hygiene = built.header.metadata.hygiene.clone();
+        let snapshot = self.put(&built)?;
+        Ok(Loaded {
+            snapshot,
+            cached: false,
+            build_ms: started.elapsed().as_secs_f64() * 1000.0,
+            hygiene,
+        })
+    }
+
+    fn write_atomically(&self, path: &Path, parts: &[&[u8]]) -> Result<()> {
+        let mut temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&self.dir)
+            .map_err(|e| Error::io("cannot create temp file in store", &self.dir, e))?;
+        for part in parts {
+            temp.write_all(part)
+                .map_err(|e| Error::io("cannot write snapshot", temp.path().to_path_buf(), e))?;
+        }
+        temp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot fsync snapshot", temp.path().to_path_buf(), e))?;
+        temp.persist(path)
+            .map_err(|e| Error::io("cannot rename snapshot into place", path, e.error))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("cannot fsync store directory", &self.dir, e))?;
+        Ok(())
+    }
+
+    fn read_pointer(&self, name: &str) -> Option<[u8; 32]> {
+        let text = fs::read_to_string(self.dir.join(name)).ok()?;
+        parse_key(text.trim())
+    }
+
+    /// Key of the current snapshot, if one was set.
+    pub fn current(&self) -> Option<[u8; 32]> {
+        self.read_pointer(CURRENT)
+    }
+
+    /// Key of the previous snapshot, if any.
+    pub fn previous(&self) -> Option<[u8; 32]> {
+        self.read_pointer(PREVIOUS)
+    }
+
+    /// Makes `key` current; the old current becomes previous.
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn set_current(&self, key: &[u8; 32]) -> Result<()> {
+        if let Some(old) = self.current() {
+            if old != *key {
+                self.write_atomically(&self.dir.join(PREVIOUS), &[hex(&old).as_bytes()])?;
+            }
+        }
+        self.write_atomically(&self.dir.join(CURRENT), &[hex(key).as_bytes()])
+    }
+
+    /// Swaps current and previous; returns the new current.
+    ///
+    /// # Errors
+    /// There is no previous snapshot, or I/O failures.
+    pub fn rollback(&self) -> Result<[u8; 32]> {
+        let previous = self.previous().ok_or_else(|| {
+            Error::Invalid(format!(
+                "store `{}` has no previous snapshot",
+                self.dir.display()
+            ))
+        })?;
+        self.set_current(&previous)?;
+        Ok(previous)
+    }
+
+    /// Deletes all but the `keep_n` newest snapshots (never `CURRENT` or `PREVIOUS`), and temp
+    /// files older than ten minutes left by crashed writers. Mapped files stay valid for their
+    /// readers after deletion.
+    ///
+    /// # Errors
+    /// The directory cannot be listed.
+    pub fn gc(&self, keep_n: usize) -> Result<GcReport> {
+        let pinned: Vec<String> = [self.current(), self.previous()]
+            .into_iter()
+            .flatten()
+            .map(|k| format!("{}.snap", hex(&k)))
+            .collect();
+        let mut snaps: Vec<(SystemTime, PathBuf)> = Vec::new();
+        let entries = fs::read_dir(&self.dir)
+            .map_err(|e| Error::io("cannot list snapshot store", &self.dir, e))?;
+        let mut report = GcReport::default();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let modified = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .unwrap_or(SystemTime::UNIX_EPOCH);
+            if name.starts_with(TEMP_PREFIX) {
+                if modified.elapsed().unwrap_or_default() > Duration::from_secs(600) {
+                    let _ = fs::remove_file(entry.path());
+                }
+                continue;
+            }
+            if name.ends_with(".snap") && !pinned.contains(&name) {
+                snaps.push((modified, entry.path()));
+            } else if name.ends_with(".snap") {
+                report.kept += 1;
+            }
+        }
+        snaps.sort_by(|a, b| b.0.cmp(&a.0));
+        for (i, (_, path)) in snaps.into_iter().enumerate() {
+            if i < keep_n {
+                report.kept += 1;
+            } else if fs::remove_file(&path).is_ok() {
+                report.removed.push(path);
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one binary, a module per topic (as wasmtime does).
+
+mod cli;
+mod common;
+mod concurrency;
+mod errors;
+mod snapshot_core;
+mod store;
