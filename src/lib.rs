@@ -10,7 +10,9 @@
 //!   creator; [`snapshot::SnapshotStore`] keeps the blobs content-addressed with a verified header;
 //!   [`snapshot::Snapshot`] is a verified memory map isolates deserialise from without copying;
 //! * [`isolate::Runtime`] — one isolate + context + event loop; [`ssr::SsrIsolate`] — the
-//!   `rex_v8` contract on top.
+//!   `rex_v8` contract on top;
+//! * [`pool::IsolatePool`] — isolates on worker threads with reload, fallback and containment;
+//!   [`server`] — the HTTP server behind `coldstart serve`.
 //!
 //! ```no_run
 //! use coldstart::{Bundle, SsrConfig, SsrIsolate};
@@ -34,7 +36,9 @@ pub(crate) mod event_loop;
 pub mod isolate;
 pub mod measure;
 pub mod polyfills;
+pub mod pool;
 pub mod runtime;
+pub mod server;
 pub mod snapshot;
 pub mod ssr;
 pub(crate) mod watchdog;

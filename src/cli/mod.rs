@@ -14,6 +14,7 @@ mod build;
 mod call;
 mod demo;
 mod inspect;
+mod serve;
 
 /// coldstart: V8 server-side rendering from memory-mapped startup snapshots.
 #[derive(Debug, Parser)]
@@ -39,6 +40,8 @@ pub enum Command {
     Render(call::RenderArgs),
     /// Build the embedded React sample, render it, and compare fresh vs snapshot start-up.
     Demo(demo::DemoArgs),
+    /// Serve a bundle over HTTP from a pool of snapshot-restored isolates.
+    Serve(serve::ServeArgs),
 }
 
 /// Options shared by commands that build snapshots.
@@ -181,5 +184,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Call(args) => call::run_call(args),
         Command::Render(args) => call::run_render(args),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

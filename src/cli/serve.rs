@@ -1,0 +1,135 @@
+//! `coldstart serve BUNDLE [--store DIR] [--port N] [--workers N] [--timeout-ms N]
+//! [--max-heap-mb N] [--isolation per-worker|per-request] [--env NAME...]`
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
+use coldstart::server::{self, AppState};
+use coldstart::{Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig};
+
+use super::BuildFlags;
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The server bundle (re-read on reload).
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub build: BuildFlags,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Port (0 picks a free one; the chosen address is printed).
+    #[arg(long, default_value_t = 3000)]
+    pub port: u16,
+    /// Worker threads, one isolate each.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Jobs queued per worker before answering 503.
+    #[arg(long, default_value_t = 256)]
+    pub queue: usize,
+    /// Per-request deadline in milliseconds (504 past it).
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Heap limit per isolate in MiB.
+    #[arg(long, value_name = "MB")]
+    pub max_heap_mb: Option<usize>,
+    /// Request isolation.
+    #[arg(long, default_value = "per-worker")]
+    pub isolation: Isolation,
+    /// Environment variable exposed in process.env (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Root of the fs sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+    /// Origin fetch may reach even on a private address (repeatable).
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Build reload snapshots in this process instead of a child process.
+    #[arg(long)]
+    pub build_in_process: bool,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), Error> {
+    let mut fetch = FetchPolicy::default();
+    for origin in &args.allow_origin {
+        fetch = fetch.allow_origin(origin);
+    }
+    let config = PoolConfig {
+        workers: args.workers.max(1),
+        queue_per_worker: args.queue.max(1),
+        isolation: args.isolation,
+        ssr: SsrConfig {
+            runtime: RuntimeOptions {
+                fs_root: args.fs_root.clone(),
+                fetch,
+                ..RuntimeOptions::default()
+            }
+            .env_from_allowlist(&args.env),
+            limits: Limits {
+                max_heap_mb: args.max_heap_mb,
+            },
+            call_timeout: Duration::from_millis(args.timeout_ms),
+        },
+        build: args.build.options()?,
+        build_mode: if args.build_in_process {
+            BuildMode::InProcess
+        } else {
+            BuildMode::ChildProcess {
+                exe: std::env::current_exe().map_err(|e| {
+                    Error::Invalid(format!("cannot locate the coldstart executable: {e}"))
+                })?,
+            }
+        },
+        store_dir: args.build.store.clone(),
+    };
+    let pool = IsolatePool::start(&args.bundle, config)?;
+    let state = AppState::new(pool, args.bundle.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let (listener, addr) = server::bind(SocketAddr::new(args.host, args.port))
+            .await
+            .map_err(|e| {
+                Error::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port))
+            })?;
+        println!(
+            "coldstart serving {} on http://{addr}",
+            args.bundle.display()
+        );
+        tracing::info!(%addr, "listening");
+        let hup_state = state.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                return;
+            };
+            while hup.recv().await.is_some() {
+                let reply = server::reload(&hup_state).await;
+                tracing::info!(status = reply.status, body = %reply.body, "SIGHUP reload");
+            }
+        });
+        let shutdown = async {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            tracing::info!("shutting down: draining in-flight requests");
+        };
+        server::serve(listener, state, shutdown)
+            .await
+            .map_err(|e| Error::Invalid(format!("server failed: {e}")))
+    })
+}

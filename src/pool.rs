@@ -1,0 +1,613 @@
+//! A pool of SSR isolates on worker threads, created from the current snapshot, with reload,
+//! fallback and containment.
+//!
+//! * Each worker thread owns one [`SsrIsolate`] restored from the **current** generation's
+//!   snapshot and re-creates it (between requests) when the generation changes, when a call
+//!   poisoned it (timeout, heap limit) or when a job panicked.
+//! * [`IsolatePool::reload`] builds the new snapshot (in a child `coldstart build` process by
+//!   default, so a V8 abort while building cannot take the server down), verifies it by restoring
+//!   an isolate and checking the contract, then swaps the current generation. Any failure leaves
+//!   the previous snapshot serving. `current`/`previous` are persisted in the store.
+//! * Queues are bounded; a full pool answers [`Error::Overloaded`] instead of blocking.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
+use crate::snapshot::format::hex;
+use crate::snapshot::{snapshot_key, BuildOptions, FunctionCode, Snapshot, SnapshotStore};
+use crate::ssr::{SsrConfig, SsrIsolate};
+use crate::Engine;
+
+/// How requests are isolated from each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// One isolate per worker, reused across requests (globals persist between requests).
+    #[default]
+    PerWorker,
+    /// A pristine context from the snapshot for every request: nothing leaks between requests.
+    PerRequest,
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "per-worker" => Ok(Isolation::PerWorker),
+            "per-request" => Ok(Isolation::PerRequest),
+            other => Err(format!("expected per-worker or per-request, got `{other}`")),
+        }
+    }
+}
+
+/// Where reload builds run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildMode {
+    /// A child process running `<exe> build` (default: a V8 abort cannot kill the server).
+    ChildProcess {
+        /// The `coldstart` executable.
+        exe: PathBuf,
+    },
+    /// A thread of this process.
+    InProcess,
+}
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Worker threads (one isolate each).
+    pub workers: usize,
+    /// Jobs waiting per worker before the pool reports overload.
+    pub queue_per_worker: usize,
+    /// Request isolation mode.
+    pub isolation: Isolation,
+    /// Isolate settings (env, fs root, fetch policy, heap limit, call deadline).
+    pub ssr: SsrConfig,
+    /// Snapshot build options.
+    pub build: BuildOptions,
+    /// Where reload builds run.
+    pub build_mode: BuildMode,
+    /// The snapshot store.
+    pub store_dir: PathBuf,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            workers: 2,
+            queue_per_worker: 64,
+            isolation: Isolation::PerWorker,
+            ssr: SsrConfig::default(),
+            build: BuildOptions::default(),
+            build_mode: BuildMode::InProcess,
+            store_dir: PathBuf::from(crate::snapshot::DEFAULT_STORE_DIR),
+        }
+    }
+}
+
+/// One snapshot generation the workers run.
+#[derive(Debug)]
+pub struct Generation {
+    /// Increases with every successful reload.
+    pub number: u64,
+    /// The verified snapshot.
+    pub snapshot: Snapshot,
+}
+
+/// Counters exported as metrics.
+#[derive(Debug, Default)]
+pub struct PoolStats {
+    /// Isolates created.
+    pub isolates_created: AtomicU64,
+    /// Total microseconds spent creating isolates.
+    pub isolate_create_micros: AtomicU64,
+    /// Fresh contexts created for per-request isolation.
+    pub contexts_reset: AtomicU64,
+    /// Total microseconds spent creating them.
+    pub context_reset_micros: AtomicU64,
+    /// Isolates discarded after a timeout, heap limit or panic.
+    pub isolates_discarded: AtomicU64,
+    /// Jobs that panicked.
+    pub panics: AtomicU64,
+    /// Successful reloads.
+    pub reloads_ok: AtomicU64,
+    /// Failed reloads.
+    pub reloads_failed: AtomicU64,
+    /// Jobs refused because the queues were full.
+    pub overloaded: AtomicU64,
+}
+
+/// What a successful reload did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReloadReport {
+    /// The new snapshot key (hex).
+    pub key: String,
+    /// The new generation number.
+    pub generation: u64,
+    /// Whether the store already had the snapshot.
+    pub cached: bool,
+    /// Build + verification time.
+    pub reload_ms: f64,
+}
+
+type Job = Box<dyn FnOnce(&mut SsrIsolate) + Send>;
+
+enum Message {
+    Run(Job),
+    /// Swap to the current generation now, between requests.
+    Refresh,
+}
+
+struct Worker {
+    tx: SyncSender<Message>,
+    load: Arc<AtomicUsize>,
+}
+
+struct Shared {
+    current: RwLock<Arc<Generation>>,
+    previous: Mutex<Option<Arc<Generation>>>,
+    stats: PoolStats,
+    config: PoolConfig,
+    store: SnapshotStore,
+    reload_lock: Mutex<()>,
+    ready_workers: AtomicUsize,
+}
+
+/// A `Send + Sync` pool of SSR isolates.
+#[derive(Clone)]
+pub struct IsolatePool {
+    shared: Arc<Shared>,
+    workers: Arc<Vec<Worker>>,
+}
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<IsolatePool>();
+};
+
+impl std::fmt::Debug for IsolatePool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IsolatePool")
+            .field("workers", &self.workers.len())
+            .field("generation", &self.generation())
+            .finish()
+    }
+}
+
+impl IsolatePool {
+    /// Starts a pool serving `bundle_path`.
+    ///
+    /// The bundle's snapshot is taken from the store when present, else built. If the bundle
+    /// cannot be built, the store's `CURRENT` snapshot (the last good one) serves instead and the
+    /// build error is logged; with no `CURRENT` either, start fails with that error.
+    ///
+    /// # Errors
+    /// No usable snapshot; worker threads cannot be spawned.
+    pub fn start(bundle_path: &Path, config: PoolConfig) -> Result<Self> {
+        let store = SnapshotStore::open(&config.store_dir)?;
+        let snapshot = match build_and_verify(bundle_path, &config, &store) {
+            Ok((snapshot, _)) => {
+                store.set_current(&snapshot.key())?;
+                snapshot
+            }
+            Err(error) => {
+                let Some(snapshot) = store.current().and_then(|key| store.get(&key)) else {
+                    return Err(error);
+                };
+                tracing::error!(%error, key = %snapshot.key_hex(), "bundle failed to build; serving the last good snapshot");
+                snapshot
+            }
+        };
+        Self::with_snapshot(snapshot, store, config)
+    }
+
+    /// Starts a pool on an already verified snapshot.
+    ///
+    /// # Errors
+    /// Worker threads cannot be spawned.
+    pub fn with_snapshot(
+        snapshot: Snapshot,
+        store: SnapshotStore,
+        config: PoolConfig,
+    ) -> Result<Self> {
+        let shared = Arc::new(Shared {
+            current: RwLock::new(Arc::new(Generation {
+                number: 1,
+                snapshot,
+            })),
+            previous: Mutex::new(None),
+            stats: PoolStats::default(),
+            store,
+            reload_lock: Mutex::new(()),
+            ready_workers: AtomicUsize::new(0),
+            config: config.clone(),
+        });
+        let mut workers = Vec::new();
+        for index in 0..config.workers.max(1) {
+            let (tx, rx) = mpsc::sync_channel::<Message>(config.queue_per_worker.max(1));
+            let load = Arc::new(AtomicUsize::new(0));
+            let (shared_w, load_w) = (shared.clone(), load.clone());
+            std::thread::Builder::new()
+                .name(format!("coldstart-worker-{index}"))
+                .stack_size(8 * 1024 * 1024)
+                .spawn(move || worker_loop(shared_w, rx, load_w))
+                .map_err(|e| Error::Invalid(format!("cannot spawn worker thread: {e}")))?;
+            workers.push(Worker { tx, load });
+        }
+        Ok(IsolatePool {
+            shared,
+            workers: Arc::new(workers),
+        })
+    }
+
+    /// Number of workers whose first isolate is ready.
+    pub fn ready_workers(&self) -> usize {
+        self.shared.ready_workers.load(Ordering::SeqCst)
+    }
+
+    /// The generation being served.
+    pub fn generation(&self) -> u64 {
+        self.current().number
+    }
+
+    /// The snapshot being served.
+    pub fn current(&self) -> Arc<Generation> {
+        self.shared
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &PoolStats {
+        &self.shared.stats
+    }
+
+    /// The pool's configuration.
+    pub fn config(&self) -> &PoolConfig {
+        &self.shared.config
+    }
+
+    fn dispatch(&self, job: Job) -> Result<()> {
+        // Least-loaded worker first; fall through to the others if its queue is full.
+        let mut order: Vec<usize> = (0..self.workers.len()).collect();
+        order.sort_by_key(|&i| self.workers[i].load.load(Ordering::SeqCst));
+        let mut job = Some(job);
+        for i in order {
+            let worker = &self.workers[i];
+            worker.load.fetch_add(1, Ordering::SeqCst);
+            match worker.tx.try_send(Message::Run(job.take().expect("job"))) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Full(Message::Run(back)))
+                | Err(TrySendError::Disconnected(Message::Run(back))) => {
+                    worker.load.fetch_sub(1, Ordering::SeqCst);
+                    job = Some(back);
+                }
+                Err(_) => unreachable!("only Run messages are dispatched"),
+            }
+        }
+        self.shared.stats.overloaded.fetch_add(1, Ordering::Relaxed);
+        Err(Error::Overloaded(format!(
+            "all {} worker queues are full ({} jobs each)",
+            self.workers.len(),
+            self.shared.config.queue_per_worker
+        )))
+    }
+
+    /// Runs `f` on a worker's isolate and awaits its result without blocking the async runtime.
+    ///
+    /// # Errors
+    /// [`Error::Overloaded`] when every queue is full; an error if the job panicked.
+    pub async fn execute<F, R>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&mut SsrIsolate) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.dispatch(Box::new(move |iso| {
+            let _ = tx.send(f(iso));
+        }))?;
+        rx.await.map_err(|_| {
+            Error::Invalid("the worker panicked while running the job; it was replaced".to_string())
+        })
+    }
+
+    /// Blocking variant of [`IsolatePool::execute`] (not for use on an async runtime thread).
+    ///
+    /// # Errors
+    /// As [`IsolatePool::execute`].
+    pub fn execute_blocking<F, R>(&self, f: F) -> Result<R>
+    where
+        F: FnOnce(&mut SsrIsolate) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.dispatch(Box::new(move |iso| {
+            let _ = tx.send(f(iso));
+        }))?;
+        rx.recv().map_err(|_| {
+            Error::Invalid("the worker panicked while running the job; it was replaced".to_string())
+        })
+    }
+
+    /// Builds `bundle_path` into a new snapshot, verifies it, and makes it current. On any error
+    /// the current snapshot keeps serving and the error (with the JS stack) is returned.
+    ///
+    /// Blocking: call it from a blocking context (e.g. `tokio::task::spawn_blocking`).
+    ///
+    /// # Errors
+    /// Build or verification failures.
+    pub fn reload(&self, bundle_path: &Path) -> Result<ReloadReport> {
+        let _one_at_a_time = self
+            .shared
+            .reload_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let started = Instant::now();
+        let result = build_and_verify(bundle_path, &self.shared.config, &self.shared.store);
+        let (snapshot, cached) = match result {
+            Ok(ok) => ok,
+            Err(error) => {
+                self.shared
+                    .stats
+                    .reloads_failed
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%error, "reload failed; the previous snapshot keeps serving");
+                return Err(error);
+            }
+        };
+        self.shared.store.set_current(&snapshot.key())?;
+        let generation = self.install(snapshot);
+        self.shared.stats.reloads_ok.fetch_add(1, Ordering::Relaxed);
+        let report = ReloadReport {
+            key: hex(&generation.snapshot.key()),
+            generation: generation.number,
+            cached,
+            reload_ms: started.elapsed().as_secs_f64() * 1000.0,
+        };
+        tracing::info!(key = %report.key, generation = report.generation, ms = report.reload_ms, "reloaded");
+        Ok(report)
+    }
+
+    /// Returns to the previous snapshot.
+    ///
+    /// # Errors
+    /// There is no previous snapshot.
+    pub fn rollback(&self) -> Result<u64> {
+        let _one_at_a_time = self
+            .shared
+            .reload_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let previous = self
+            .shared
+            .previous
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| Error::Invalid("no previous snapshot to roll back to".to_string()))?;
+        self.shared.store.set_current(&previous.snapshot.key())?;
+        Ok(self.install(previous.snapshot.clone()).number)
+    }
+
+    fn install(&self, snapshot: Snapshot) -> Arc<Generation> {
+        let mut current = self
+            .shared
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        let next = Arc::new(Generation {
+            number: current.number + 1,
+            snapshot,
+        });
+        let old = std::mem::replace(&mut *current, next.clone());
+        drop(current);
+        *self
+            .shared
+            .previous
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(old);
+        // Ask idle workers to move now; busy ones move after their current job.
+        for worker in self.workers.iter() {
+            let _ = worker.tx.try_send(Message::Refresh);
+        }
+        next
+    }
+}
+
+/// Builds (or finds) the snapshot of `bundle_path` and proves it can serve: restore an isolate
+/// and resolve the contract's required entries.
+fn build_and_verify(
+    bundle_path: &Path,
+    config: &PoolConfig,
+    store: &SnapshotStore,
+) -> Result<(Snapshot, bool)> {
+    let (snapshot, cached) = match &config.build_mode {
+        BuildMode::InProcess => {
+            let bundle = Bundle::from_file(bundle_path)?;
+            let (store, options) = (store.clone(), config.build.clone());
+            // A dedicated thread: the caller may be a worker or a runtime thread.
+            let loaded = std::thread::Builder::new()
+                .name("coldstart-build".to_string())
+                .stack_size(8 * 1024 * 1024)
+                .spawn(move || store.get_or_build(&bundle, &options))
+                .map_err(|e| Error::Invalid(format!("cannot spawn build thread: {e}")))?
+                .join()
+                .map_err(|_| Error::Invalid("the snapshot build panicked".to_string()))??;
+            (loaded.snapshot, loaded.cached)
+        }
+        BuildMode::ChildProcess { exe } => build_in_child(exe, bundle_path, config, store)?,
+    };
+    let check = snapshot.clone();
+    let ssr = config.ssr.clone();
+    std::thread::Builder::new()
+        .name("coldstart-verify".to_string())
+        .stack_size(8 * 1024 * 1024)
+        .spawn(move || SsrIsolate::from_snapshot(&check, ssr).map(drop))
+        .map_err(|e| Error::Invalid(format!("cannot spawn verification thread: {e}")))?
+        .join()
+        .map_err(|_| Error::Invalid("verifying the new snapshot panicked".to_string()))??;
+    Ok((snapshot, cached))
+}
+
+fn build_in_child(
+    exe: &Path,
+    bundle_path: &Path,
+    config: &PoolConfig,
+    store: &SnapshotStore,
+) -> Result<(Snapshot, bool)> {
+    let bundle = Bundle::from_file(bundle_path)?;
+    let key = snapshot_key(Engine::get(), &bundle, &config.build);
+    if let Some(snapshot) = store.get(&key) {
+        return Ok((snapshot, true));
+    }
+    let mut command = std::process::Command::new(exe);
+    command
+        .arg("build")
+        .arg(bundle_path)
+        .arg("--store")
+        .arg(store.dir())
+        .arg("--json")
+        .arg("--function-code")
+        .arg(match config.build.function_code {
+            FunctionCode::Keep => "keep",
+            FunctionCode::Clear => "clear",
+        });
+    let flags = Engine::get().v8_flags();
+    if !flags.is_empty() {
+        command.arg(format!("--v8-flags={flags}"));
+    }
+    for call in &config.build.warmup {
+        command
+            .arg("--warmup")
+            .arg(format!("{}={}", call.route, call.props_json));
+    }
+    if config.build.allow_pending_timers {
+        command.arg("--allow-pending-timers");
+    }
+    let output = command
+        .env("COLDSTART_LOG", "error")
+        .output()
+        .map_err(|e| Error::io("cannot run the snapshot builder", exe, e))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let message = stderr
+            .trim()
+            .strip_prefix("error: ")
+            .unwrap_or(stderr.trim())
+            .to_string();
+        let message = if message.is_empty() {
+            format!("the snapshot builder died ({})", output.status)
+        } else {
+            message
+        };
+        return Err(Error::Invalid(format!(
+            "building {}: {message}",
+            bundle_path.display()
+        )));
+    }
+    let snapshot = store.get(&key).ok_or_else(|| {
+        Error::Invalid(format!(
+            "the builder exited cleanly but {} is missing or invalid",
+            store.path_for(&key).display()
+        ))
+    })?;
+    Ok((snapshot, false))
+}
+
+fn worker_loop(shared: Arc<Shared>, rx: mpsc::Receiver<Message>, load: Arc<AtomicUsize>) {
+    let mut isolate: Option<(u64, SsrIsolate)> = None;
+    let mut announced_ready = false;
+    let mut dirty = false;
+    loop {
+        // Keep an isolate of the current generation ready between requests.
+        let generation = shared
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let stale = match &isolate {
+            Some((number, iso)) => *number != generation.number || iso.poisoned().is_some(),
+            None => true,
+        };
+        if stale {
+            if let Some((_, old)) = isolate.take() {
+                if old.poisoned().is_some() {
+                    shared
+                        .stats
+                        .isolates_discarded
+                        .fetch_add(1, Ordering::Relaxed);
+                }
+                drop(old);
+            }
+            let started = Instant::now();
+            match SsrIsolate::from_snapshot(&generation.snapshot, shared.config.ssr.clone()) {
+                Ok(iso) => {
+                    shared
+                        .stats
+                        .isolates_created
+                        .fetch_add(1, Ordering::Relaxed);
+                    shared
+                        .stats
+                        .isolate_create_micros
+                        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+                    isolate = Some((generation.number, iso));
+                    dirty = false;
+                    if !announced_ready {
+                        announced_ready = true;
+                        shared.ready_workers.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot create an isolate from the current snapshot")
+                }
+            }
+        } else if dirty && shared.config.isolation == Isolation::PerRequest {
+            // A pristine context for the next request, prepared before it arrives.
+            if let Some((_, iso)) = isolate.as_mut() {
+                let started = Instant::now();
+                if let Err(error) = iso.reset_context() {
+                    tracing::error!(%error, "cannot create a fresh context; replacing the isolate");
+                    isolate = None;
+                    continue;
+                }
+                shared.stats.contexts_reset.fetch_add(1, Ordering::Relaxed);
+                shared
+                    .stats
+                    .context_reset_micros
+                    .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            }
+            dirty = false;
+        }
+
+        let Ok(message) = rx.recv() else { return };
+        let job = match message {
+            Message::Refresh => continue,
+            Message::Run(job) => job,
+        };
+        let Some((_, iso)) = isolate.as_mut() else {
+            // No isolate could be created; dropping the job makes its caller see an error.
+            load.fetch_sub(1, Ordering::SeqCst);
+            drop(job);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            continue;
+        };
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| job(iso)));
+        dirty = true;
+        load.fetch_sub(1, Ordering::SeqCst);
+        if outcome.is_err() {
+            shared.stats.panics.fetch_add(1, Ordering::Relaxed);
+            tracing::error!("a job panicked; its isolate is discarded and replaced");
+            isolate = None;
+        }
+    }
+}
