@@ -5,7 +5,9 @@
 //! contract surface on top of it.
 
 use std::ffi::c_void;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::bundle::Bundle;
@@ -15,6 +17,29 @@ use crate::event_loop;
 use crate::polyfills::POLYFILLS;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::snapshot::Snapshot;
+
+/// V8 cannot serialise a snapshot while another thread of the process sets up or tears down an
+/// isolate: both touch process-wide tables (observed as a crash in
+/// `JSDispatchTable::TryAllocateAndInitializeEntry` during `Isolate::New` racing a concurrent
+/// `CreateBlob`). Creation, context deserialisation and disposal share this lock; serialisation
+/// takes it exclusively. Uncontended except while a blob is being written.
+static LIFECYCLE: RwLock<()> = RwLock::new(());
+
+/// Held while an isolate is created, a context is deserialised, or an isolate is disposed.
+pub(crate) fn lifecycle_shared() -> RwLockReadGuard<'static, ()> {
+    LIFECYCLE.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Held while a snapshot blob is serialised.
+pub(crate) fn lifecycle_exclusive() -> RwLockWriteGuard<'static, ()> {
+    LIFECYCLE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Creates an isolate under the lifecycle lock.
+fn new_isolate(params: v8::CreateParams) -> v8::OwnedIsolate {
+    let _shared = lifecycle_shared();
+    v8::Isolate::new(params)
+}
 
 /// Index of the `internals` object in the snapshot's context data.
 pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
@@ -30,6 +55,15 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits { max_heap_mb: None }
+    }
+}
+
+impl Limits {
+    fn apply(self, params: v8::CreateParams) -> v8::CreateParams {
+        match self.max_heap_mb {
+            Some(mb) => params.heap_limits(0, mb.max(8) * 1024 * 1024),
+            None => params,
+        }
     }
 }
 
@@ -138,7 +172,7 @@ pub struct Runtime {
     pub(crate) internals: Internals,
     pub(crate) state: state::StateRef,
     options: RuntimeOptions,
-    isolate: v8::OwnedIsolate,
+    isolate: ManuallyDrop<v8::OwnedIsolate>,
     heap_guard: Box<HeapGuard>,
     limits: Limits,
     origin: Origin,
@@ -153,9 +187,9 @@ impl Runtime {
     /// A polyfill or the bundle throws or fails to compile.
     pub fn fresh(bundle: &Bundle, options: &RuntimeOptions, limits: Limits) -> Result<Self> {
         Engine::get();
-        let params =
-            v8::CreateParams::default().external_references(runtime::external_references());
-        let isolate = v8::Isolate::new(params);
+        let params = limits
+            .apply(v8::CreateParams::default().external_references(runtime::external_references()));
+        let isolate = new_isolate(params);
         Self::assemble(isolate, options, limits, Origin::Fresh, None, |scope| {
             let context = v8::Context::new(scope, Default::default());
             let scope = &mut v8::ContextScope::new(scope, context);
@@ -179,10 +213,12 @@ impl Runtime {
         // SAFETY: the startup data borrows the mapping held by `snapshot`; a clone of it is stored
         // in the returned `Runtime`, whose field order drops the isolate before the snapshot.
         let startup = unsafe { snapshot.startup_data() };
-        let params = v8::CreateParams::default()
-            .snapshot_blob(startup)
-            .external_references(runtime::external_references());
-        let isolate = v8::Isolate::new(params);
+        let params = limits.apply(
+            v8::CreateParams::default()
+                .snapshot_blob(startup)
+                .external_references(runtime::external_references()),
+        );
+        let isolate = new_isolate(params);
         Self::assemble(
             isolate,
             options,
@@ -236,7 +272,7 @@ impl Runtime {
             internals,
             state,
             options: options.clone(),
-            isolate,
+            isolate: ManuallyDrop::new(isolate),
             heap_guard,
             limits,
             origin,
@@ -260,7 +296,11 @@ impl Runtime {
         let (context, internals) = {
             let mut entered = Entered::new(&mut self.isolate);
             let scope = &mut v8::HandleScope::new(&mut *entered);
-            let (context, internals) = restore_context(scope)?;
+            let restored = {
+                let _shared = lifecycle_shared();
+                restore_context(scope)
+            };
+            let (context, internals) = restored?;
             let scope = &mut v8::ContextScope::new(scope, context);
             let internals = Internals::from_object(scope, internals)?;
             apply_env(scope, &internals, &self.options)?;
@@ -365,27 +405,29 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        // `OwnedIsolate::drop` exits the isolate and requires it to be the current one.
-        // SAFETY: the runtime keeps its isolate exited at rest; this enter is balanced by the
-        // exit in `OwnedIsolate::drop`, which runs right after this (field drop).
-        unsafe { self.isolate.enter() };
+        // Handles still held (context, internals) are released by V8 with the isolate; their own
+        // drops see a disposed isolate and do nothing. The heap guard and the snapshot mapping are
+        // fields dropped after this, once the isolate is gone.
+        dispose(&mut self.isolate);
     }
 }
 
 /// A bare isolate from V8's built-in snapshot: no polyfills, no bundle. The floor of isolate
 /// creation cost, and the read-only-heap anchor the snapshot builder keeps alive.
 pub struct PlainIsolate {
-    isolate: v8::OwnedIsolate,
+    isolate: ManuallyDrop<v8::OwnedIsolate>,
 }
 
 impl PlainIsolate {
     /// Creates the isolate (V8's built-in snapshot, default parameters).
     pub fn new() -> Self {
         Engine::get();
-        let mut isolate = v8::Isolate::new(v8::CreateParams::default());
+        let mut isolate = new_isolate(v8::CreateParams::default());
         // SAFETY: balances the enter done by `v8::Isolate::new`; no scope is open (see `Runtime`).
         unsafe { isolate.exit() };
-        PlainIsolate { isolate }
+        PlainIsolate {
+            isolate: ManuallyDrop::new(isolate),
+        }
     }
 
     /// Creates a context in it (from the built-in snapshot) and evaluates `source`, returning the
@@ -408,8 +450,19 @@ impl Default for PlainIsolate {
 
 impl Drop for PlainIsolate {
     fn drop(&mut self) {
-        // SAFETY: as in `Runtime::drop`: kept exited at rest, re-entered for `OwnedIsolate::drop`.
-        unsafe { self.isolate.enter() };
+        dispose(&mut self.isolate);
+    }
+}
+
+/// Disposes an isolate kept exited at rest, under the lifecycle lock.
+fn dispose(isolate: &mut ManuallyDrop<v8::OwnedIsolate>) {
+    let _shared = lifecycle_shared();
+    // SAFETY: `OwnedIsolate::drop` exits the isolate and requires it to be the current one; the
+    // owner keeps it exited at rest, so this enter is balanced by that exit. The isolate is
+    // dropped exactly once, here, from its owner's `Drop`, and never touched afterwards.
+    unsafe {
+        isolate.enter();
+        ManuallyDrop::drop(isolate);
     }
 }
 

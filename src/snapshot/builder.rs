@@ -10,15 +10,15 @@ use super::format::{hex, Header, Metadata, FORMAT_VERSION};
 use crate::bundle::Bundle;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
-use crate::ssr::{SsrConfig, SsrIsolate};
 use crate::event_loop;
 use crate::isolate::{
-    bootstrap, PlainIsolate, evaluate_script, js_error_from, promise_reject_callback, Internals,
-    INTERNALS_CONTEXT_DATA_INDEX,
+    bootstrap, evaluate_script, js_error_from, lifecycle_exclusive, lifecycle_shared,
+    promise_reject_callback, Internals, PlainIsolate, INTERNALS_CONTEXT_DATA_INDEX,
 };
 use crate::polyfills::polyfills_hash;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::ssr::REQUIRED_ENTRIES;
+use crate::ssr::{SsrConfig, SsrIsolate};
 
 /// What happens to compiled function code when the snapshot is serialised.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +201,12 @@ pub fn snapshot_key(engine: &Engine, bundle: &Bundle, options: &BuildOptions) ->
     KeyInputs::of(engine).key(bundle, options)
 }
 
+/// One snapshot creator at a time per process: two concurrent creators leave V8's process-wide
+/// JS dispatch table in a state where the next `Isolate::New` crashes (reproduced by
+/// `examples/stress_builds.rs`). Builds that must run in parallel belong in child processes
+/// (`coldstart build`, the pool's default).
+static BUILD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 thread_local! {
     static LIVE_PROMISES: Cell<i64> = const { Cell::new(0) };
 }
@@ -260,8 +266,12 @@ impl<'a> SnapshotBuilder<'a> {
         // created first, in any process) reads out of bounds and aborts. With a plain isolate
         // alive, the creator shares the built-in layout, so every coldstart blob is compatible
         // with every other and with plain isolates, in any order (tests/all/snapshot_core.rs).
+        let _one_build = BUILD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let anchor = PlainIsolate::new();
-        let mut creator = v8::Isolate::snapshot_creator(Some(runtime::external_references()), None);
+        let mut creator = {
+            let _shared = lifecycle_shared();
+            v8::Isolate::snapshot_creator(Some(runtime::external_references()), None)
+        };
         creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         creator.set_promise_reject_callback(promise_reject_callback);
         let state = state::install(&mut creator, IsolateState::new(&RuntimeOptions::default()));
@@ -304,7 +314,10 @@ impl<'a> SnapshotBuilder<'a> {
         } else {
             v8::FunctionCodeHandling::Clear
         };
-        let blob = creator.create_blob(handling);
+        let blob = {
+            let _exclusive = lifecycle_exclusive();
+            creator.create_blob(handling)
+        };
         drop(anchor);
         let hygiene = match outcome {
             Ok(hygiene) => hygiene,

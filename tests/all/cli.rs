@@ -33,28 +33,43 @@ fn assert_clean_failure(o: &Output, needle: &str) {
     let code = o.status.code().expect("exited, not killed by a signal");
     assert!((1..=2).contains(&code), "exit code {code}");
     let err = stderr(o);
-    assert!(err.contains(needle), "stderr should mention {needle:?}: {err}");
+    assert!(
+        err.contains(needle),
+        "stderr should mention {needle:?}: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]
 fn build_json_reports_key_path_bytes_time_and_cache_hits() {
     let dir = workdir();
-    let first = coldstart(dir.path(), &["build", "app.js", "--store", "snaps", "--json"]);
+    let first = coldstart(
+        dir.path(),
+        &["build", "app.js", "--store", "snaps", "--json"],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     let v: serde_json::Value = serde_json::from_str(stdout(&first).trim()).unwrap();
     let key = v["key"].as_str().unwrap();
     assert_eq!(key.len(), 64);
-    assert!(v["path"].as_str().unwrap().ends_with(&format!("{key}.snap")));
+    assert!(v["path"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("{key}.snap")));
     assert!(v["bytes"].as_u64().unwrap() > 4096);
     assert!(v["build_ms"].as_f64().unwrap() > 0.0);
     assert_eq!(v["cached"], false);
-    let second = coldstart(dir.path(), &["build", "app.js", "--store", "snaps", "--json"]);
+    let second = coldstart(
+        dir.path(),
+        &["build", "app.js", "--store", "snaps", "--json"],
+    );
     let v2: serde_json::Value = serde_json::from_str(stdout(&second).trim()).unwrap();
     assert_eq!(v2["cached"], true);
     assert_eq!(v2["key"], v["key"]);
 
-    let inspect = coldstart(dir.path(), &["inspect", v["path"].as_str().unwrap(), "--json"]);
+    let inspect = coldstart(
+        dir.path(),
+        &["inspect", v["path"].as_str().unwrap(), "--json"],
+    );
     assert!(inspect.status.success(), "{}", stderr(&inspect));
     let h: serde_json::Value = serde_json::from_str(stdout(&inspect).trim()).unwrap();
     assert_eq!(h["v8_version"], coldstart::Engine::get().v8_version());
@@ -66,12 +81,48 @@ fn build_json_reports_key_path_bytes_time_and_cache_hits() {
 #[test]
 fn call_prints_the_entry_result_exactly() {
     let dir = workdir();
-    let out = coldstart(dir.path(), &["call", "app.js", "__rex_render_page", "/p/0", r#"{"items":[]}"#, "--store", "s"]);
+    let out = coldstart(
+        dir.path(),
+        &[
+            "call",
+            "app.js",
+            "__rex_render_page",
+            "/p/0",
+            r#"{"items":[]}"#,
+            "--store",
+            "s",
+        ],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "{\"body\":\"<main>/p/0:</main>\",\"head\":\"<title>/p/0</title>\"}\n");
-    let fresh = coldstart(dir.path(), &["call", "app.js", "__rex_render_page", "/p/0", r#"{"items":[]}"#, "--no-snapshot"]);
+    assert_eq!(
+        stdout(&out),
+        "{\"body\":\"<main>/p/0:</main>\",\"head\":\"<title>/p/0</title>\"}\n"
+    );
+    let fresh = coldstart(
+        dir.path(),
+        &[
+            "call",
+            "app.js",
+            "__rex_render_page",
+            "/p/0",
+            r#"{"items":[]}"#,
+            "--no-snapshot",
+        ],
+    );
     assert_eq!(stdout(&fresh), stdout(&out));
-    let render = coldstart(dir.path(), &["render", "app.js", "--route", "/r", "--props", r#"{"items":[1]}"#, "--store", "s"]);
+    let render = coldstart(
+        dir.path(),
+        &[
+            "render",
+            "app.js",
+            "--route",
+            "/r",
+            "--props",
+            r#"{"items":[1]}"#,
+            "--store",
+            "s",
+        ],
+    );
     assert_eq!(stdout(&render), "<main>/r:1</main>\n");
 }
 
@@ -81,14 +132,41 @@ fn call_with_an_explicit_snapshot_file() {
     let built = coldstart(dir.path(), &["build", "app.js", "--store", "s", "--json"]);
     let v: serde_json::Value = serde_json::from_str(stdout(&built).trim()).unwrap();
     let path = v["path"].as_str().unwrap();
-    let out = coldstart(dir.path(), &["call", "app.js", "__rex_get_static_props", "/s", "{}", "--snapshot", path]);
-    assert_eq!(stdout(&out), "{\"props\":{\"static\":\"/s\"}}\n", "{}", stderr(&out));
+    let out = coldstart(
+        dir.path(),
+        &[
+            "call",
+            "app.js",
+            "__rex_get_static_props",
+            "/s",
+            "{}",
+            "--snapshot",
+            path,
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "{\"props\":{\"static\":\"/s\"}}\n",
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn js_errors_exit_1_with_the_message_on_stderr() {
     let dir = workdir();
-    let out = coldstart(dir.path(), &["call", "app.js", "__rex_render_page", "/throws", "{}", "--store", "s"]);
+    let out = coldstart(
+        dir.path(),
+        &[
+            "call",
+            "app.js",
+            "__rex_render_page",
+            "/throws",
+            "{}",
+            "--store",
+            "s",
+        ],
+    );
     assert_clean_failure(&out, "boom in /throws");
     assert!(stdout(&out).is_empty());
 }
@@ -96,19 +174,49 @@ fn js_errors_exit_1_with_the_message_on_stderr() {
 #[test]
 fn bad_input_fails_cleanly() {
     let dir = workdir();
-    assert_clean_failure(&coldstart(dir.path(), &["build", "missing.js"]), "missing.js");
     assert_clean_failure(
-        &coldstart(dir.path(), &["render", "app.js", "--route", "/", "--props", "{not json"]),
+        &coldstart(dir.path(), &["build", "missing.js"]),
+        "missing.js",
+    );
+    assert_clean_failure(
+        &coldstart(
+            dir.path(),
+            &["render", "app.js", "--route", "/", "--props", "{not json"],
+        ),
         "--props is not valid JSON",
     );
-    assert_clean_failure(&coldstart(dir.path(), &["call", "app.js", "__nope", "x"]), "not a contract entry point");
-    std::fs::write(dir.path().join("junk.snap"), b"this is not a snapshot at all").unwrap();
-    assert_clean_failure(&coldstart(dir.path(), &["inspect", "junk.snap"]), "junk.snap");
     assert_clean_failure(
-        &coldstart(dir.path(), &["call", "app.js", "__rex_render_page", "/", "{}", "--snapshot", "junk.snap"]),
+        &coldstart(dir.path(), &["call", "app.js", "__nope", "x"]),
+        "not a contract entry point",
+    );
+    std::fs::write(
+        dir.path().join("junk.snap"),
+        b"this is not a snapshot at all",
+    )
+    .unwrap();
+    assert_clean_failure(
+        &coldstart(dir.path(), &["inspect", "junk.snap"]),
+        "junk.snap",
+    );
+    assert_clean_failure(
+        &coldstart(
+            dir.path(),
+            &[
+                "call",
+                "app.js",
+                "__rex_render_page",
+                "/",
+                "{}",
+                "--snapshot",
+                "junk.snap",
+            ],
+        ),
         "not a coldstart snapshot",
     );
     std::fs::write(dir.path().join("syntax.js"), "let x = ;").unwrap();
-    assert_clean_failure(&coldstart(dir.path(), &["build", "syntax.js"]), "syntax.js:1");
+    assert_clean_failure(
+        &coldstart(dir.path(), &["build", "syntax.js"]),
+        "syntax.js:1",
+    );
     assert_clean_failure(&coldstart(dir.path(), &["build"]), "BUNDLE");
 }

@@ -45,7 +45,9 @@ pub fn temp_store() -> (tempfile::TempDir, SnapshotStore) {
 /// Builds `bundle` into a fresh temp store and returns the snapshot (with the dir to keep alive).
 pub fn snapshot_of(bundle: &Bundle) -> (tempfile::TempDir, Snapshot) {
     let (dir, store) = temp_store();
-    let loaded = store.get_or_build(bundle, &BuildOptions::default()).expect("build snapshot");
+    let loaded = store
+        .get_or_build(bundle, &BuildOptions::default())
+        .expect("build snapshot");
     (dir, loaded.snapshot)
 }
 
@@ -57,4 +59,53 @@ pub fn isolate(snapshot: &Snapshot) -> SsrIsolate {
 /// Reads a file to bytes.
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).expect("read file")
+}
+
+/// A bundle for pool and server tests: versioned content, state, runaway code, slow routes.
+pub fn pool_app(version: &str) -> String {
+    format!(
+        r#"
+var VERSION = "{version}";
+globalThis.__rex_render_page = function (route, propsJson) {{
+  if (route === "/spin") {{ while (true) {{}} }}
+  if (route === "/bomb") {{ var keep = []; while (true) {{ keep.push(new Array(100000).fill(keep.length)); }} }}
+  if (route === "/recurse") {{ var f = function (n) {{ return f(n + 1) + 1; }}; return f(0); }}
+  if (route === "/slow") {{ var end = Date.now() + 300; while (Date.now() < end) {{}} }}
+  if (route === "/state") {{ globalThis.hits = (globalThis.hits || 0) + 1; }}
+  if (route === "/throws") {{ throw new Error("render failed on purpose"); }}
+  if (route === "/missing") {{ throw new Error("Page not found: " + route); }}
+  var props = JSON.parse(propsJson);
+  return JSON.stringify({{ body: "<p>" + VERSION + " " + route + " hits=" + (globalThis.hits || 0) + " q=" + (props.q || "") + "</p>", head: "<title>" + VERSION + "</title>" }});
+}};
+globalThis.__rex_get_server_side_props = function (route, ctxJson) {{
+  var ctx = JSON.parse(ctxJson);
+  if (route === "/old") return JSON.stringify({{ redirect: {{ destination: "/new", permanent: true }} }});
+  if (route === "/gone") return JSON.stringify({{ notFound: true }});
+  return JSON.stringify({{ props: {{ q: ctx.query.q || "" }} }});
+}};
+globalThis.__rex_get_static_props = function () {{ return JSON.stringify({{ props: {{}} }}); }};
+globalThis.__rex_call_api_handler = function (route, reqJson) {{
+  var req = JSON.parse(reqJson);
+  if (route === "/api/hello") return JSON.stringify({{ statusCode: 200, headers: {{ "x-version": VERSION }}, body: {{ hello: req.query.name || "world", method: req.method }} }});
+  return JSON.stringify({{ statusCode: 404, headers: {{}}, body: "no such api" }});
+}};
+globalThis.__rex_run_middleware = function (reqJson) {{
+  var req = JSON.parse(reqJson);
+  if (req.pathname === "/mw-redirect") return JSON.stringify({{ action: "redirect", url: "/target", status: 307 }});
+  if (req.pathname === "/mw-rewrite") return JSON.stringify({{ action: "rewrite", url: "/rewritten" }});
+  if (req.pathname === "/mw-headers") return JSON.stringify({{ action: "next", response_headers: {{ "x-mw": "yes" }} }});
+  return JSON.stringify({{ action: "next" }});
+}};
+globalThis.__rex_render_document = function () {{
+  return JSON.stringify({{ htmlAttrs: {{ lang: "en" }}, bodyAttrs: {{ class: "app" }}, headContent: "<meta name=\"v\" content=\"" + VERSION + "\">" }});
+}};
+"#
+    )
+}
+
+/// Writes `source` to `dir/app.js` and returns the path.
+pub fn write_bundle(dir: &Path, source: &str) -> PathBuf {
+    let path = dir.join("app.js");
+    std::fs::write(&path, source).unwrap();
+    path
 }

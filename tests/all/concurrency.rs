@@ -17,7 +17,9 @@ fn many_isolates_from_one_mapping_on_several_threads() {
                 let mut bodies = Vec::new();
                 for i in 0..5 {
                     let mut iso = SsrIsolate::from_snapshot(&snapshot, Default::default()).unwrap();
-                    let page = iso.render_page(&format!("/t{t}/{i}"), r#"{"items":[1]}"#).unwrap();
+                    let page = iso
+                        .render_page(&format!("/t{t}/{i}"), r#"{"items":[1]}"#)
+                        .unwrap();
                     bodies.push(page.body);
                 }
                 bodies
@@ -30,7 +32,11 @@ fn many_isolates_from_one_mapping_on_several_threads() {
             assert_eq!(body, &format!("<main>/t{t}/{i}:1</main>"));
         }
     }
-    assert_eq!(snapshot.handle_count(), 1, "every isolate released the mapping");
+    assert_eq!(
+        snapshot.handle_count(),
+        1,
+        "every isolate released the mapping"
+    );
 }
 
 #[test]
@@ -39,7 +45,11 @@ fn several_live_isolates_share_one_mapping() {
     let mut isolates: Vec<SsrIsolate> = (0..8).map(|_| isolate(&snapshot)).collect();
     assert_eq!(snapshot.handle_count(), 9);
     for (i, iso) in isolates.iter_mut().enumerate() {
-        assert!(iso.render_page(&format!("/{i}"), "{}").unwrap().body.contains(&format!("/{i}")));
+        assert!(iso
+            .render_page(&format!("/{i}"), "{}")
+            .unwrap()
+            .body
+            .contains(&format!("/{i}")));
     }
     // Any drop order works: runtimes keep their isolates exited between uses.
     let second = isolates.remove(1);

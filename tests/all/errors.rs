@@ -63,7 +63,9 @@ fn another_v8_version_is_refused_by_name() {
         offsets::reseal(b);
     }));
     match e {
-        SnapshotError::V8Version { found, expected, .. } => {
+        SnapshotError::V8Version {
+            found, expected, ..
+        } => {
             assert_eq!(found, "12.0.0.0-");
             assert_eq!(expected, coldstart::Engine::get().v8_version());
         }
@@ -96,13 +98,16 @@ fn a_syntax_error_names_file_line_and_column() {
     assert!(js.message.contains("SyntaxError"), "{js}");
     assert!(error.to_string().contains("broken.js:3"), "{error}");
     // The fresh path reports the same.
-    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default()).err().expect("fresh must fail");
+    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default())
+        .err()
+        .expect("fresh must fail");
     assert_eq!(fresh.as_js().and_then(|j| j.line), Some(3));
 }
 
 #[test]
 fn a_throw_at_load_names_file_line_and_stack() {
-    let source = "var x = 1;\nfunction explode() {\n  throw new Error('exploded at load');\n}\nexplode();\n";
+    let source =
+        "var x = 1;\nfunction explode() {\n  throw new Error('exploded at load');\n}\nexplode();\n";
     let bundle = Bundle::new("throws.js", source);
     let error = SnapshotBuilder::new(&bundle).build().unwrap_err();
     let js = error.as_js().expect("a JS error");
@@ -111,7 +116,10 @@ fn a_throw_at_load_names_file_line_and_stack() {
     assert!(js.message.contains("exploded at load"));
     let stack = js.stack.as_deref().unwrap();
     assert!(stack.contains("at explode (throws.js:3:"), "{stack}");
-    assert!(error.to_string().contains("evaluating throws.js"), "{error}");
+    assert!(
+        error.to_string().contains("evaluating throws.js"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -127,7 +135,9 @@ fn a_missing_required_global_is_named() {
         }
         other => panic!("expected MissingGlobal, got {other:?}"),
     }
-    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default()).err().unwrap();
+    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default())
+        .err()
+        .unwrap();
     assert!(fresh.to_string().contains("__rex_get_server_side_props"));
 }
 
@@ -148,6 +158,8 @@ fn a_throwing_render_reports_message_file_and_stack() {
 fn failed_builds_leave_no_file_in_the_store() {
     let (_dir, store) = temp_store();
     let bundle = Bundle::new("bad.js", "throw new Error('nope')");
-    assert!(store.get_or_build(&bundle, &BuildOptions::default()).is_err());
+    assert!(store
+        .get_or_build(&bundle, &BuildOptions::default())
+        .is_err());
     assert_eq!(std::fs::read_dir(store.dir()).unwrap().count(), 0);
 }

@@ -4,5 +4,7 @@ mod cli;
 mod common;
 mod concurrency;
 mod errors;
+mod pool;
+mod server;
 mod snapshot_core;
 mod store;

@@ -13,7 +13,11 @@ fn snapshot_render_equals_fresh_render() {
     let mut restored = isolate(&snapshot);
     assert_eq!(fresh.origin(), Origin::Fresh);
     assert_eq!(restored.origin(), Origin::Snapshot);
-    for (route, props) in [("/", r#"{"items":[1,2,3]}"#), ("/about", "{}"), ("/p/7", r#"{"items":["x"]}"#)] {
+    for (route, props) in [
+        ("/", r#"{"items":[1,2,3]}"#),
+        ("/about", "{}"),
+        ("/p/7", r#"{"items":["x"]}"#),
+    ] {
         let a = fresh.render_page(route, props).unwrap();
         let b = restored.render_page(route, props).unwrap();
         assert_eq!(a, b, "route {route}");
@@ -29,7 +33,10 @@ fn env_is_injected_after_restore_and_never_frozen() {
     let (_dir, snapshot) = snapshot_of(&bundle);
     let mut config = SsrConfig::default();
     config.runtime = RuntimeOptions::default();
-    config.runtime.env.insert("COLDSTART_TEST_GREETING".into(), "hello".into());
+    config
+        .runtime
+        .env
+        .insert("COLDSTART_TEST_GREETING".into(), "hello".into());
     let mut with_env = SsrIsolate::from_snapshot(&snapshot, config).unwrap();
     let props = with_env.get_server_side_props("/", "{}").unwrap();
     assert!(props.contains(r#""greeting":"hello""#), "{props}");
@@ -61,12 +68,20 @@ fn key_changes_with_bundle_polyfills_flags_and_options() {
     let options = BuildOptions::default();
     let inputs = KeyInputs::of(engine);
     let base = inputs.key(&bundle, &options);
-    assert_eq!(base, inputs.key(&bundle, &options), "the key is deterministic");
+    assert_eq!(
+        base,
+        inputs.key(&bundle, &options),
+        "the key is deterministic"
+    );
 
     let edited = Bundle::new("small-app.js", format!("{SMALL_APP}\n// edit"));
     assert_ne!(base, inputs.key(&edited, &options), "bundle source");
     let renamed = Bundle::new("other.js", SMALL_APP);
-    assert_ne!(base, inputs.key(&renamed, &options), "bundle name (stack traces)");
+    assert_ne!(
+        base,
+        inputs.key(&renamed, &options),
+        "bundle name (stack traces)"
+    );
 
     let mut polyfills = inputs.clone();
     polyfills.polyfills[0] ^= 1;
@@ -132,7 +147,11 @@ fn the_mapping_lives_as_long_as_its_isolates() {
     let (_dir, snapshot) = snapshot_of(&bundle);
     let base = snapshot.handle_count();
     let iso = isolate(&snapshot);
-    assert_eq!(snapshot.handle_count(), base + 1, "the isolate holds the mapping");
+    assert_eq!(
+        snapshot.handle_count(),
+        base + 1,
+        "the isolate holds the mapping"
+    );
     let path = snapshot.path().to_path_buf();
     drop(snapshot);
     // The file can even be deleted: the isolate keeps its mapping.

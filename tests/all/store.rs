@@ -11,31 +11,46 @@ use crate::common::*;
 fn a_store_hit_does_not_rebuild() {
     let bundle = small_app();
     let (_dir, store) = temp_store();
-    let first = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
+    let first = store
+        .get_or_build(&bundle, &BuildOptions::default())
+        .unwrap();
     assert!(!first.cached);
     assert!(first.build_ms > 0.0);
     let path = first.snapshot.path().to_path_buf();
     let before = std::fs::metadata(&path).unwrap().modified().unwrap();
-    let second = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
+    let second = store
+        .get_or_build(&bundle, &BuildOptions::default())
+        .unwrap();
     assert!(second.cached);
     assert_eq!(second.build_ms, 0.0);
     assert_eq!(second.snapshot.key(), first.snapshot.key());
-    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before, "file untouched");
-    assert_eq!(path.file_name().unwrap().to_string_lossy(), format!("{}.snap", first.snapshot.key_hex()));
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        before,
+        "file untouched"
+    );
+    assert_eq!(
+        path.file_name().unwrap().to_string_lossy(),
+        format!("{}.snap", first.snapshot.key_hex())
+    );
 }
 
 #[test]
 fn a_corrupt_store_entry_is_a_logged_miss_and_gets_rebuilt() {
     let bundle = small_app();
     let (_dir, store) = temp_store();
-    let first = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
+    let first = store
+        .get_or_build(&bundle, &BuildOptions::default())
+        .unwrap();
     let path = first.snapshot.path().to_path_buf();
     drop(first);
     let mut bytes = read(&path);
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let again = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
+    let again = store
+        .get_or_build(&bundle, &BuildOptions::default())
+        .unwrap();
     assert!(!again.cached, "corrupt entry must be rebuilt");
     let mut iso = isolate(&again.snapshot);
     assert!(iso.render_page("/", "{}").is_ok());
@@ -48,7 +63,9 @@ fn current_previous_rollback_and_gc() {
     let mut keys = Vec::new();
     for i in 0..4 {
         let bundle = Bundle::new("app.js", format!("{SMALL_APP}\n// version {i}"));
-        let loaded = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
+        let loaded = store
+            .get_or_build(&bundle, &BuildOptions::default())
+            .unwrap();
         store.set_current(&loaded.snapshot.key()).unwrap();
         keys.push(loaded.snapshot.key());
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -80,8 +97,12 @@ fn concurrent_get_or_build_of_one_key_is_safe() {
             let (bundle, store, barrier) = (bundle.clone(), store.clone(), barrier.clone());
             std::thread::spawn(move || {
                 barrier.wait();
-                let loaded = store.get_or_build(&bundle, &BuildOptions::default()).unwrap();
-                let mut iso = coldstart::SsrIsolate::from_snapshot(&loaded.snapshot, Default::default()).unwrap();
+                let loaded = store
+                    .get_or_build(&bundle, &BuildOptions::default())
+                    .unwrap();
+                let mut iso =
+                    coldstart::SsrIsolate::from_snapshot(&loaded.snapshot, Default::default())
+                        .unwrap();
                 let page = iso.render_page("/c", "{}").unwrap();
                 (loaded.snapshot.key(), page.body)
             })

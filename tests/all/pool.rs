@@ -1,0 +1,261 @@
+//! IsolatePool: dispatch, isolation modes, containment, reload with fallback, restart.
+
+use std::time::{Duration, Instant};
+
+use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
+use coldstart::{Error, Limits, SsrConfig};
+
+use crate::common::*;
+
+fn config(dir: &std::path::Path) -> PoolConfig {
+    PoolConfig {
+        workers: 2,
+        queue_per_worker: 16,
+        isolation: Isolation::PerWorker,
+        ssr: SsrConfig {
+            call_timeout: Duration::from_millis(500),
+            limits: Limits {
+                max_heap_mb: Some(64),
+            },
+            ..SsrConfig::default()
+        },
+        build_mode: BuildMode::InProcess,
+        store_dir: dir.join("store"),
+        ..PoolConfig::default()
+    }
+}
+
+fn render(pool: &IsolatePool, route: &str) -> Result<String, Error> {
+    let route = route.to_string();
+    pool.execute_blocking(move |iso| iso.render_page(&route, "{}").map(|p| p.body))?
+}
+
+fn wait_ready(pool: &IsolatePool) {
+    let started = Instant::now();
+    while pool.ready_workers() < pool.config().workers {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "workers never became ready"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn per_worker_keeps_state_and_per_request_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 1;
+    let pool = IsolatePool::start(&bundle, cfg.clone()).unwrap();
+    render(&pool, "/state").unwrap();
+    let second = render(&pool, "/state").unwrap();
+    assert!(
+        second.contains("hits=2"),
+        "per-worker reuses the isolate: {second}"
+    );
+    drop(pool);
+
+    cfg.isolation = Isolation::PerRequest;
+    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    for _ in 0..3 {
+        let body = render(&pool, "/state").unwrap();
+        assert!(
+            body.contains("hits=1"),
+            "per-request starts pristine every time: {body}"
+        );
+    }
+    assert!(
+        pool.stats()
+            .contexts_reset
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 2
+    );
+}
+
+#[test]
+fn an_infinite_loop_times_out_and_others_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    wait_ready(&pool);
+    let started = Instant::now();
+    let spin = render(&pool, "/spin").unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        matches!(spin, Error::Timeout { ref entry, ms: 500 } if entry == "__rex_render_page"),
+        "{spin}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "terminated near its deadline, took {elapsed:?}"
+    );
+    assert!(spin.to_string().contains("timed out after 500 ms"));
+    for i in 0..6 {
+        assert!(render(&pool, &format!("/ok{i}")).unwrap().contains("v1"));
+    }
+    assert!(
+        pool.stats()
+            .isolates_discarded
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
+}
+
+#[test]
+fn a_heap_bomb_is_contained_without_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.ssr.call_timeout = Duration::from_secs(20);
+    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let error = render(&pool, "/bomb").unwrap_err();
+    assert!(
+        matches!(error, Error::HeapLimit { limit_mb: 64, .. }),
+        "{error}"
+    );
+    assert!(render(&pool, "/after").unwrap().contains("v1"));
+}
+
+#[test]
+fn deep_recursion_is_a_range_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let error = render(&pool, "/recurse").unwrap_err();
+    let js = error.as_js().expect("a JS error");
+    assert!(
+        js.message
+            .contains("RangeError: Maximum call stack size exceeded"),
+        "{js}"
+    );
+    assert!(render(&pool, "/after").is_ok());
+}
+
+#[test]
+fn a_panicking_job_is_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 1;
+    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let result: Result<(), Error> = pool.execute_blocking(|_| panic!("job panics on purpose"));
+    assert!(result.unwrap_err().to_string().contains("panicked"));
+    assert!(render(&pool, "/after").unwrap().contains("v1"));
+    assert_eq!(
+        pool.stats()
+            .panics
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn reload_swaps_and_a_bad_reload_keeps_the_old_snapshot_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    assert!(render(&pool, "/").unwrap().contains("v1"));
+    assert_eq!(pool.generation(), 1);
+
+    write_bundle(dir.path(), &pool_app("v2"));
+    let report = pool.reload(&bundle).unwrap();
+    assert_eq!(report.generation, 2);
+    assert!(render(&pool, "/").unwrap().contains("v2"));
+
+    write_bundle(
+        dir.path(),
+        "function broken() {\n  throw new Error('bad bundle at load');\n}\nbroken();\n",
+    );
+    let error = pool.reload(&bundle).unwrap_err();
+    let js = error.as_js().expect("the JS error of the bad bundle");
+    assert!(js.message.contains("bad bundle at load"));
+    assert!(
+        js.stack.as_deref().unwrap_or("").contains("app.js:2"),
+        "{js:?}"
+    );
+    assert_eq!(pool.generation(), 2);
+    for _ in 0..4 {
+        assert!(
+            render(&pool, "/").unwrap().contains("v2"),
+            "the previous snapshot keeps serving"
+        );
+    }
+
+    // Rollback returns to v1.
+    pool.rollback().unwrap();
+    assert!(render(&pool, "/").unwrap().contains("v1"));
+    assert_eq!(
+        pool.stats()
+            .reloads_failed
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[test]
+fn reload_in_a_child_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.build_mode = BuildMode::ChildProcess {
+        exe: env!("CARGO_BIN_EXE_coldstart").into(),
+    };
+    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    write_bundle(dir.path(), &pool_app("v2-child"));
+    let report = pool.reload(&bundle).unwrap();
+    assert!(!report.cached);
+    assert!(render(&pool, "/").unwrap().contains("v2-child"));
+    write_bundle(dir.path(), "let = ;");
+    let error = pool.reload(&bundle).unwrap_err();
+    assert!(error.to_string().contains("app.js:1"), "{error}");
+    assert!(render(&pool, "/").unwrap().contains("v2-child"));
+}
+
+#[test]
+fn a_restarted_pool_resumes_from_the_last_good_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    write_bundle(dir.path(), &pool_app("v2"));
+    pool.reload(&bundle).unwrap();
+    drop(pool);
+    // The bundle on disk is now broken; a restart serves the last good snapshot (v2).
+    write_bundle(dir.path(), "throw new Error('broken after deploy')");
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    assert!(render(&pool, "/").unwrap().contains("v2"));
+    // Without any good snapshot, start fails with the bundle's error.
+    let empty = tempfile::tempdir().unwrap();
+    let broken = write_bundle(empty.path(), "throw new Error('never worked')");
+    let error = IsolatePool::start(&broken, config(empty.path())).unwrap_err();
+    assert!(error.to_string().contains("never worked"));
+}
+
+#[test]
+fn a_full_pool_reports_overload_instead_of_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 1;
+    cfg.queue_per_worker = 1;
+    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    wait_ready(&pool);
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = pool.clone();
+    let held = std::thread::spawn(move || {
+        blocker.execute_blocking(move |_| {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        })
+    });
+    started_rx.recv().unwrap();
+    let queued = pool.clone();
+    let waiting = std::thread::spawn(move || queued.execute_blocking(|_| ()));
+    std::thread::sleep(Duration::from_millis(50));
+    let refused = pool.execute_blocking(|_| ()).unwrap_err();
+    assert!(matches!(refused, Error::Overloaded(_)), "{refused}");
+    release_tx.send(()).unwrap();
+    held.join().unwrap().unwrap();
+    waiting.join().unwrap().unwrap();
+}

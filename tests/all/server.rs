@@ -1,0 +1,286 @@
+//! The HTTP server: request flow, admin endpoints, reload under load, signals.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
+use coldstart::server::{self, AppState};
+use coldstart::{Limits, SsrConfig};
+
+use crate::common::*;
+
+struct TestServer {
+    addr: SocketAddr,
+    runtime: tokio::runtime::Runtime,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    fn start(dir: &Path, source: &str, isolation: Isolation) -> TestServer {
+        let bundle = write_bundle(dir, source);
+        let config = PoolConfig {
+            workers: 2,
+            queue_per_worker: 256,
+            isolation,
+            ssr: SsrConfig {
+                call_timeout: Duration::from_millis(400),
+                limits: Limits {
+                    max_heap_mb: Some(64),
+                },
+                ..SsrConfig::default()
+            },
+            build_mode: BuildMode::InProcess,
+            store_dir: dir.join("store"),
+            ..PoolConfig::default()
+        };
+        let pool = IsolatePool::start(&bundle, config).unwrap();
+        let state = AppState::new(pool, bundle);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (listener, addr) = runtime
+            .block_on(server::bind("127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        let task = runtime.spawn(server::serve(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            addr,
+            runtime,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let url = self.url(path);
+        self.runtime.block_on(async move {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            (status, headers, response.text().await.unwrap())
+        })
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let (url, body) = (self.url(path), body.to_string());
+        self.runtime.block_on(async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = self.runtime.block_on(task);
+        }
+    }
+}
+
+#[test]
+fn pages_become_full_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let (status, headers, body) = server.get("/hello?q=world");
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(
+        body.starts_with("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<meta name=\"v\" content=\"v1\"><title>v1</title></head>"),
+        "{body}"
+    );
+    assert!(body.contains("<body class=\"app\"><div id=\"__rex\"><p>v1 /hello hits=0 q=world</p></div></body></html>"), "{body}");
+}
+
+#[test]
+fn redirects_not_found_errors_and_api_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let (status, headers, _) = server.get("/old");
+    assert_eq!(status, 308);
+    assert_eq!(headers["location"], "/new");
+    assert_eq!(server.get("/gone").0, 404);
+    assert_eq!(
+        server.get("/missing").0,
+        404,
+        "a render error naming a missing page is a 404"
+    );
+    let (status, _, body) = server.get("/throws");
+    assert_eq!(status, 500);
+    assert!(
+        !body.contains("render failed on purpose"),
+        "no JS details in the response body"
+    );
+    let (status, headers, body) = server.get("/api/hello?name=ada");
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-version"], "v1");
+    assert_eq!(body, r#"{"hello":"ada","method":"GET"}"#);
+    assert_eq!(server.get("/api/nope").0, 404);
+    let (status, body) = server.post("/api/hello", "payload");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"method\":\"POST\""));
+    assert_eq!(server.post("/page", "x").0, 405);
+}
+
+#[test]
+fn middleware_redirects_rewrites_and_adds_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let (status, headers, _) = server.get("/mw-redirect");
+    assert_eq!(status, 307);
+    assert_eq!(headers["location"], "/target");
+    let (status, _, body) = server.get("/mw-rewrite");
+    assert_eq!(status, 200);
+    assert!(body.contains("/rewritten"), "{body}");
+    let (_, headers, _) = server.get("/mw-headers");
+    assert_eq!(headers["x-mw"], "yes");
+}
+
+#[test]
+fn runaway_code_gets_504_and_500_while_the_server_lives() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let started = Instant::now();
+    assert_eq!(server.get("/spin").0, 504);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(server.get("/bomb").0, 500);
+    assert_eq!(server.get("/recurse").0, 500);
+    assert_eq!(server.get("/fine").0, 200);
+    let (_, _, metrics) = server.get("/_coldstart/metrics");
+    assert!(
+        metrics.contains("coldstart_http_requests_total{status=\"504\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("coldstart_isolates_discarded_total"));
+}
+
+#[test]
+fn per_request_isolation_leaks_no_global_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerRequest);
+    for _ in 0..4 {
+        let (_, _, body) = server.get("/state");
+        assert!(body.contains("hits=1"), "{body}");
+    }
+}
+
+#[test]
+fn health_metrics_and_reload_endpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let started = Instant::now();
+    while server.get("/_coldstart/health").0 != 200 {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    write_bundle(dir.path(), &pool_app("v2"));
+    let (status, body) = server.post("/_coldstart/reload", "");
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(report["generation"], 2);
+    assert_eq!(report["key"].as_str().unwrap().len(), 64);
+    assert!(server.get("/").2.contains("v2"));
+    write_bundle(dir.path(), "throw new Error('bad reload')");
+    let (status, body) = server.post("/_coldstart/reload", "");
+    assert_eq!(status, 422);
+    assert!(body.contains("bad reload"), "{body}");
+    assert!(
+        server.get("/").2.contains("v2"),
+        "old snapshot keeps serving"
+    );
+    let (_, _, metrics) = server.get("/_coldstart/metrics");
+    for needle in [
+        "coldstart_reloads_succeeded_total 1",
+        "coldstart_reloads_failed_total 1",
+        "coldstart_snapshot_generation 2",
+        "coldstart_http_request_duration_seconds_bucket{le=\"+Inf\"}",
+        "coldstart_isolates_created_total",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle}:\n{metrics}");
+    }
+}
+
+#[test]
+fn reload_under_concurrent_load_fails_no_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), &pool_app("v1"), Isolation::PerWorker);
+    let base = server.url("");
+    let bundle = dir.path().to_path_buf();
+    let results = server.runtime.block_on(async move {
+        let client = reqwest::Client::new();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let response = client.get(format!("{base}/load")).send().await.unwrap();
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap();
+                    seen.push((status, body.contains("v2")));
+                }
+                seen
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        write_bundle(&bundle, &pool_app("v2"));
+        let reload = client
+            .post(format!("{base}/_coldstart/reload"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reload.status().as_u16(), 200);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        all
+    });
+    assert!(
+        results.len() > 50,
+        "load generator made {} requests",
+        results.len()
+    );
+    assert!(
+        results.iter().all(|(status, _)| *status == 200),
+        "every request succeeded"
+    );
+    assert!(
+        results.iter().any(|(_, v2)| !v2),
+        "old content served before the reload"
+    );
+    assert!(
+        results.last().unwrap().1 || results.iter().rev().take(8).any(|(_, v2)| *v2),
+        "new content after"
+    );
+}
