@@ -10,6 +10,7 @@ use coldstart::snapshot::{
 };
 use coldstart::{Bundle, Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig, SsrIsolate};
 
+mod bench;
 mod build;
 mod call;
 mod demo;
@@ -42,6 +43,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Serve a bundle over HTTP from a pool of snapshot-restored isolates.
     Serve(serve::ServeArgs),
+    /// Measure cold start: empty isolate, fresh eval, snapshot, renders, optionally vs Node.
+    Bench(bench::BenchArgs),
 }
 
 /// Options shared by commands that build snapshots.
@@ -185,5 +188,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Command::Render(args) => call::run_render(args),
         Command::Demo(args) => demo::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,216 @@
+//! Cold-start measurements shared by `coldstart bench` and the criterion benches.
+//!
+//! Every figure is measured in one process run, so ratios between them are meaningful on a noisy
+//! machine even when absolute numbers drift.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::error::{Error, Result};
+use crate::isolate::PlainIsolate;
+use crate::measure::{time_ms, Stats};
+use crate::snapshot::{MapOptions, Snapshot};
+use crate::ssr::{SsrConfig, SsrIsolate};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    /// Route rendered by the first/steady render measurements.
+    pub route: String,
+    /// Props JSON for that route.
+    pub props: String,
+    /// Samples per measurement.
+    pub runs: usize,
+    /// How long the steady-state render loop runs.
+    pub steady_seconds: f64,
+    /// How many live isolates the memory measurement creates.
+    pub rss_isolates: usize,
+}
+
+impl Default for BenchPlan {
+    fn default() -> Self {
+        BenchPlan {
+            route: "/".to_string(),
+            props: "{}".to_string(),
+            runs: 30,
+            steady_seconds: 1.0,
+            rss_isolates: 10,
+        }
+    }
+}
+
+/// All measurements of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    /// New isolate + context from V8's built-in snapshot: the floor.
+    pub empty_isolate: Stats,
+    /// New isolate, polyfills + bundle evaluated (the `rex_v8` way).
+    pub fresh: Stats,
+    /// New isolate + context from the mapped snapshot, entry points resolved: ready to call.
+    pub snapshot: Stats,
+    /// `Snapshot::open` (map + header + blake3 of the payload) followed by an isolate.
+    pub load_verify_isolate: Stats,
+    /// First `render_page` after `fresh`.
+    pub first_render_fresh: Stats,
+    /// First `render_page` after `snapshot`.
+    pub first_render_snapshot: Stats,
+    /// Fresh context from the snapshot inside a warm isolate (per-request isolation).
+    pub context_per_request: Stats,
+    /// Renders per second on one warm isolate.
+    pub steady_renders_per_s: f64,
+    /// fresh / snapshot (medians).
+    pub speedup: f64,
+    /// snapshot / empty_isolate (medians).
+    pub snapshot_over_floor: f64,
+    /// (fresh + first render) / (snapshot + first render), medians.
+    pub ready_to_html_speedup: f64,
+    /// V8 payload size of the snapshot.
+    pub snapshot_bytes: u64,
+    /// Bundle size.
+    pub bundle_bytes: u64,
+    /// Resident memory added per live isolate restored from the snapshot.
+    pub rss_per_isolate_bytes: f64,
+    /// `rss_per_isolate_bytes / snapshot_bytes`: far below 1 when the blob is not copied.
+    pub rss_per_isolate_over_blob: f64,
+    /// Raw samples (ms) per measurement, for plots.
+    #[serde(skip)]
+    pub samples: Vec<(&'static str, Vec<f64>)>,
+}
+
+/// Resident set size of this process, in bytes (Linux `/proc/self/statm`).
+pub fn rss_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Runs every measurement. `tick` is called once per sample (progress bars).
+///
+/// # Errors
+/// The bundle fails to evaluate or render.
+pub fn run(
+    bundle: &Bundle,
+    snapshot: &Snapshot,
+    plan: &BenchPlan,
+    mut tick: impl FnMut(),
+) -> Result<BenchReport> {
+    let config = SsrConfig::default();
+    let runs = plan.runs.max(1);
+    let mut empty = Vec::with_capacity(runs);
+    let mut fresh = Vec::with_capacity(runs);
+    let mut snap = Vec::with_capacity(runs);
+    let mut load = Vec::with_capacity(runs);
+    let mut first_fresh = Vec::with_capacity(runs);
+    let mut first_snap = Vec::with_capacity(runs);
+    let mut context = Vec::with_capacity(runs);
+
+    // One untimed round of each, so lazy process-wide initialisation is not billed to the first
+    // sample of whichever measurement happens to run first.
+    drop(PlainIsolate::new());
+    drop(SsrIsolate::from_snapshot(snapshot, config.clone())?);
+
+    for _ in 0..runs {
+        let (mut plain, ms) = time_ms(|| {
+            let mut plain = PlainIsolate::new();
+            plain.eval("0");
+            plain
+        });
+        empty.push(ms);
+        plain.eval("1");
+        drop(plain);
+
+        let (iso, ms) = time_ms(|| SsrIsolate::fresh(bundle, config.clone()));
+        let mut iso = iso?;
+        fresh.push(ms);
+        let (page, ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
+        page?;
+        first_fresh.push(ms);
+        drop(iso);
+
+        let (iso, ms) = time_ms(|| SsrIsolate::from_snapshot(snapshot, config.clone()));
+        let mut iso = iso?;
+        snap.push(ms);
+        let (page, ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
+        page?;
+        first_snap.push(ms);
+        let (reset, ms) = time_ms(|| iso.reset_context());
+        reset?;
+        context.push(ms);
+        drop(iso);
+
+        let (iso, ms) = time_ms(|| -> Result<SsrIsolate> {
+            let opened = Snapshot::open_with(snapshot.path(), MapOptions::default())?;
+            SsrIsolate::from_snapshot(&opened, config.clone())
+        });
+        iso?;
+        load.push(ms);
+        tick();
+    }
+
+    // Steady state: one warm isolate, renders for `steady_seconds`.
+    let mut iso = SsrIsolate::from_snapshot(snapshot, config.clone())?;
+    for _ in 0..20 {
+        iso.render_page(&plan.route, &plan.props)?;
+    }
+    let started = Instant::now();
+    let mut renders = 0u64;
+    while started.elapsed().as_secs_f64() < plan.steady_seconds {
+        iso.render_page(&plan.route, &plan.props)?;
+        renders += 1;
+    }
+    let steady = renders as f64 / started.elapsed().as_secs_f64();
+    drop(iso);
+
+    // Memory: RSS growth per live isolate vs the blob size.
+    let before =
+        rss_bytes().ok_or_else(|| Error::Invalid("cannot read /proc/self/statm".into()))?;
+    let mut live = Vec::new();
+    for _ in 0..plan.rss_isolates.max(1) {
+        let mut iso = SsrIsolate::from_snapshot(snapshot, config.clone())?;
+        iso.render_page(&plan.route, &plan.props)?;
+        live.push(iso);
+    }
+    let after = rss_bytes().unwrap_or(before);
+    let per_isolate = after.saturating_sub(before) as f64 / live.len() as f64;
+    drop(live);
+
+    let (empty_s, fresh_s, snap_s) = (
+        Stats::from_samples(&empty),
+        Stats::from_samples(&fresh),
+        Stats::from_samples(&snap),
+    );
+    let (ff, fs) = (
+        Stats::from_samples(&first_fresh),
+        Stats::from_samples(&first_snap),
+    );
+    let snapshot_bytes = snapshot.header().payload_len;
+    Ok(BenchReport {
+        speedup: fresh_s.median_ms / snap_s.median_ms.max(1e-9),
+        snapshot_over_floor: snap_s.median_ms / empty_s.median_ms.max(1e-9),
+        ready_to_html_speedup: (fresh_s.median_ms + ff.median_ms)
+            / (snap_s.median_ms + fs.median_ms).max(1e-9),
+        empty_isolate: empty_s,
+        fresh: fresh_s,
+        snapshot: snap_s,
+        load_verify_isolate: Stats::from_samples(&load),
+        first_render_fresh: ff,
+        first_render_snapshot: fs,
+        context_per_request: Stats::from_samples(&context),
+        steady_renders_per_s: steady,
+        snapshot_bytes,
+        bundle_bytes: bundle.len() as u64,
+        rss_per_isolate_bytes: per_isolate,
+        rss_per_isolate_over_blob: per_isolate / snapshot_bytes.max(1) as f64,
+        samples: vec![
+            ("empty_isolate", empty),
+            ("snapshot", snap),
+            ("load_verify_isolate", load),
+            ("context_per_request", context),
+            ("first_render_snapshot", first_snap),
+            ("first_render_fresh", first_fresh),
+            ("fresh", fresh),
+        ],
+    })
+}
