@@ -72,12 +72,16 @@ impl Engine {
         Ok(ENGINE.get_or_init(|| engine))
     }
 
-    /// The engine, initialising V8 with the default configuration if nothing did yet.
+    /// The engine, initialising V8 with the default configuration if nothing did yet (flags from
+    /// the `COLDSTART_V8_FLAGS` environment variable, else [`DEFAULT_V8_FLAGS`]).
     pub fn get() -> &'static Engine {
         if let Some(engine) = ENGINE.get() {
             return engine;
         }
-        match Engine::init(EngineConfig::default()) {
+        let config = EngineConfig {
+            v8_flags: std::env::var("COLDSTART_V8_FLAGS").ok(),
+        };
+        match Engine::init(config) {
             Ok(engine) => engine,
             // A concurrent `init` with other flags won the race; use it.
             Err(_) => ENGINE

@@ -45,17 +45,11 @@ fn new_isolate(params: v8::CreateParams) -> v8::OwnedIsolate {
 pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
 
 /// Resource limits for one isolate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum V8 heap in MiB (`None` = V8's default). Reaching it terminates the running call and
     /// poisons the isolate instead of aborting the process.
     pub max_heap_mb: Option<usize>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { max_heap_mb: None }
-    }
 }
 
 impl Limits {
@@ -565,6 +559,8 @@ pub(crate) fn bootstrap<'s>(
 }
 
 /// Compiles and runs a classic script named `name`.
+// A cold path: the error is converted into the boxed `Error::Js` by every caller.
+#[allow(clippy::result_large_err)]
 pub(crate) fn evaluate_script<'s>(
     scope: &mut v8::HandleScope<'s>,
     source: &str,
@@ -637,6 +633,13 @@ pub(crate) fn js_error_from(tc: &mut v8::TryCatch<v8::HandleScope>, during: &str
     if let Some(exception) = tc.exception() {
         error.message = describe_exception(tc, exception);
         error.stack = exception_stack(tc, exception);
+        // The top stack frame is where the error was thrown; the message's position can be a
+        // later re-throw (e.g. esbuild's lazy module wrappers).
+        if let Some((file, line, column)) = error.stack.as_deref().and_then(top_frame) {
+            error.file = Some(file);
+            error.line = Some(line);
+            error.column = Some(column);
+        }
     }
     if error.message.is_empty() {
         error.message = "unknown JavaScript error".to_string();
@@ -680,26 +683,26 @@ pub(crate) fn js_error_from_value(
         stack: exception_stack(scope, value),
         ..JsError::default()
     };
-    // Take file:line:col from the first stack frame ("    at fn (file:line:col)").
-    if let Some(frame) = error
-        .stack
-        .as_deref()
-        .and_then(|s| s.lines().find(|l| l.trim_start().starts_with("at ")))
-    {
-        let location = frame
-            .rsplit_once('(')
-            .map(|(_, rest)| rest.trim_end_matches(')'))
-            .unwrap_or_else(|| frame.trim_start().trim_start_matches("at "));
-        let mut parts = location.rsplitn(3, ':');
-        let column = parts.next().and_then(|c| c.parse().ok());
-        let line = parts.next().and_then(|l| l.parse().ok());
-        if let (Some(file), Some(line), Some(column)) = (parts.next(), line, column) {
-            error.file = Some(file.to_string());
-            error.line = Some(line);
-            error.column = Some(column);
-        }
+    if let Some((file, line, column)) = error.stack.as_deref().and_then(top_frame) {
+        error.file = Some(file);
+        error.line = Some(line);
+        error.column = Some(column);
     }
     error
+}
+
+/// `(file, line, column)` of the first frame of a V8 stack (`    at fn (file:line:col)`).
+fn top_frame(stack: &str) -> Option<(String, usize, usize)> {
+    let frame = stack.lines().find(|l| l.trim_start().starts_with("at "))?;
+    let location = frame
+        .rsplit_once('(')
+        .map(|(_, rest)| rest.trim_end_matches(')'))
+        .unwrap_or_else(|| frame.trim_start().trim_start_matches("at "));
+    let mut parts = location.rsplitn(3, ':');
+    let column = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next()?;
+    Some((file.to_string(), line, column))
 }
 
 impl JsError {

@@ -4,6 +4,22 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// `println!` that ends the program quietly (exit 0) when stdout was closed
+/// (`coldstart render ... | head`), instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = writeln!(stdout, $($arg)*).and_then(|_| stdout.flush()) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 mod cli;
 
 fn main() -> ExitCode {

@@ -280,6 +280,7 @@ impl Entries {
 /// Not `Send`: it lives on the thread that created it (the pool keeps one per worker thread).
 pub struct SsrIsolate {
     entries: Entries,
+    watch: watchdog::Watch,
     runtime: Runtime,
     config: SsrConfig,
     bundle_name: String,
@@ -297,6 +298,7 @@ impl SsrIsolate {
         let entries = Entries::resolve(&mut runtime, &bundle_name)?;
         Ok(SsrIsolate {
             entries,
+            watch: watchdog::Watch::new(runtime.thread_safe_handle()),
             runtime,
             config,
             bundle_name,
@@ -313,6 +315,7 @@ impl SsrIsolate {
         let entries = Entries::resolve(&mut runtime, bundle.name())?;
         Ok(SsrIsolate {
             entries,
+            watch: watchdog::Watch::new(runtime.thread_safe_handle()),
             runtime,
             config,
             bundle_name: bundle.name().to_string(),
@@ -402,7 +405,7 @@ impl SsrIsolate {
             return Err(Error::NotLoaded { entry: spec.name });
         }
         let deadline = Deadline::after(self.config.call_timeout);
-        let armed = watchdog::arm(self.runtime.thread_safe_handle(), deadline.at);
+        let armed = self.watch.arm(deadline.at);
         let entries = &self.entries;
         let result = self
             .runtime

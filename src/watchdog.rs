@@ -1,26 +1,32 @@
-//! CPU deadlines for running JS: one process-wide thread that calls `terminate_execution` on an
-//! isolate whose call outlived its deadline.
+//! CPU deadlines for running JS: one process-wide thread calls `terminate_execution` on an isolate
+//! whose call outlived its deadline.
+//!
+//! Arming and disarming are single atomic stores on a per-isolate slot, so the hot path of a call
+//! takes no lock and wakes no thread. The watchdog thread scans the slots every [`TICK`] while
+//! calls are running (and for a short grace period after), then parks until the next arming.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
-struct Entry {
+/// Scan period while calls are armed: the precision of deadlines.
+const TICK: Duration = Duration::from_millis(2);
+/// How long the thread keeps scanning after the last armed call before it parks.
+const GRACE: Duration = Duration::from_millis(200);
+
+struct Slot {
+    /// Deadline in microseconds since [`Watchdog::epoch`]; 0 = disarmed.
+    deadline_us: AtomicU64,
+    fired: AtomicBool,
     handle: v8::IsolateHandle,
-    fired: Arc<AtomicBool>,
-}
-
-#[derive(Default)]
-struct Queue {
-    /// (deadline, ticket) → isolate to terminate.
-    armed: BTreeMap<(Instant, u64), Entry>,
 }
 
 struct Watchdog {
-    queue: Mutex<Queue>,
+    epoch: Instant,
+    slots: Mutex<Vec<Weak<Slot>>>,
+    parked: AtomicBool,
+    park_lock: Mutex<()>,
     wake: Condvar,
-    next_ticket: AtomicU64,
 }
 
 fn watchdog() -> &'static Watchdog {
@@ -31,80 +37,124 @@ fn watchdog() -> &'static Watchdog {
             .spawn(run)
             .expect("spawn watchdog thread");
         Watchdog {
-            queue: Mutex::new(Queue::default()),
+            epoch: Instant::now(),
+            slots: Mutex::new(Vec::new()),
+            parked: AtomicBool::new(false),
+            park_lock: Mutex::new(()),
             wake: Condvar::new(),
-            next_ticket: AtomicU64::new(0),
         }
     })
 }
 
+impl Watchdog {
+    fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    /// Fires due slots; returns whether any slot is armed.
+    fn scan(&self) -> bool {
+        let now = self.now_us();
+        let mut armed = false;
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.retain(|weak| {
+            let Some(slot) = weak.upgrade() else {
+                return false;
+            };
+            let deadline = slot.deadline_us.load(Ordering::SeqCst);
+            if deadline != 0 {
+                if now >= deadline {
+                    if slot
+                        .deadline_us
+                        .compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                    {
+                        slot.fired.store(true, Ordering::SeqCst);
+                        slot.handle.terminate_execution();
+                    }
+                } else {
+                    armed = true;
+                }
+            }
+            true
+        });
+        armed
+    }
+}
+
 fn run() {
     let dog = watchdog();
-    let mut queue = dog.queue.lock().unwrap_or_else(|p| p.into_inner());
+    let mut last_armed = Instant::now();
     loop {
-        let now = Instant::now();
-        while let Some((&(deadline, ticket), _)) = queue.armed.iter().next() {
-            if deadline > now {
-                break;
-            }
-            if let Some(entry) = queue.armed.remove(&(deadline, ticket)) {
-                entry.fired.store(true, Ordering::SeqCst);
-                entry.handle.terminate_execution();
-            }
+        if dog.scan() {
+            last_armed = Instant::now();
         }
-        queue = match queue.armed.keys().next() {
-            Some(&(deadline, _)) => {
-                let wait = deadline.saturating_duration_since(Instant::now());
-                dog.wake
-                    .wait_timeout(queue, wait)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0
-            }
-            None => dog.wake.wait(queue).unwrap_or_else(|p| p.into_inner()),
-        };
+        if last_armed.elapsed() < GRACE {
+            std::thread::sleep(TICK);
+            continue;
+        }
+        // Park: announce it, re-check (an arming may have raced the announcement), then wait.
+        let guard = dog.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+        dog.parked.store(true, Ordering::SeqCst);
+        if dog.scan() {
+            dog.parked.store(false, Ordering::SeqCst);
+            last_armed = Instant::now();
+            continue;
+        }
+        let _guard = dog.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
+        dog.parked.store(false, Ordering::SeqCst);
+        last_armed = Instant::now();
+    }
+}
+
+/// One isolate's registration with the watchdog.
+pub(crate) struct Watch {
+    slot: Arc<Slot>,
+}
+
+impl Watch {
+    /// Registers the isolate behind `handle`.
+    pub fn new(handle: v8::IsolateHandle) -> Self {
+        let dog = watchdog();
+        let slot = Arc::new(Slot {
+            deadline_us: AtomicU64::new(0),
+            fired: AtomicBool::new(false),
+            handle,
+        });
+        dog.slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(&slot));
+        Watch { slot }
+    }
+
+    /// Terminates the isolate's running JS at `deadline` unless the guard is dropped first.
+    pub fn arm(&self, deadline: Instant) -> Armed<'_> {
+        let dog = watchdog();
+        let at = deadline.saturating_duration_since(dog.epoch).as_micros() as u64;
+        self.slot.fired.store(false, Ordering::SeqCst);
+        self.slot.deadline_us.store(at.max(1), Ordering::SeqCst);
+        if dog.parked.load(Ordering::SeqCst) {
+            let _lock = dog.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+            dog.wake.notify_one();
+        }
+        Armed { slot: &self.slot }
     }
 }
 
 /// An armed deadline; dropping it disarms.
-pub(crate) struct Armed {
-    key: (Instant, u64),
-    fired: Arc<AtomicBool>,
+pub(crate) struct Armed<'a> {
+    slot: &'a Slot,
 }
 
-impl Armed {
+impl Armed<'_> {
     /// True if the watchdog terminated the isolate.
     pub fn fired(&self) -> bool {
-        self.fired.load(Ordering::SeqCst)
+        self.slot.fired.load(Ordering::SeqCst)
     }
 }
 
-impl Drop for Armed {
+impl Drop for Armed<'_> {
     fn drop(&mut self) {
-        let dog = watchdog();
-        dog.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .armed
-            .remove(&self.key);
+        self.slot.deadline_us.store(0, Ordering::SeqCst);
     }
-}
-
-/// Terminates `handle`'s running JS at `deadline` unless the returned guard is dropped first.
-pub(crate) fn arm(handle: v8::IsolateHandle, deadline: Instant) -> Armed {
-    let dog = watchdog();
-    let ticket = dog.next_ticket.fetch_add(1, Ordering::Relaxed);
-    let fired = Arc::new(AtomicBool::new(false));
-    let key = (deadline, ticket);
-    {
-        let mut queue = dog.queue.lock().unwrap_or_else(|p| p.into_inner());
-        queue.armed.insert(
-            key,
-            Entry {
-                handle,
-                fired: fired.clone(),
-            },
-        );
-    }
-    dog.wake.notify_one();
-    Armed { key, fired }
 }

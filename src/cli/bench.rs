@@ -224,7 +224,7 @@ pub fn run(args: BenchArgs) -> Result<(), Error> {
             out["node_steady_renders_per_s"] = json!(c.node_steady_renders_per_s);
             out["outputs_match_node"] = json!(c.outputs_match);
         }
-        println!("{out}");
+        out!("{out}");
     } else {
         print_table(&args, &report, &options, comparison.as_ref());
     }
@@ -237,7 +237,7 @@ fn print_table(
     options: &coldstart::snapshot::BuildOptions,
     c: Option<&ProcessComparison>,
 ) {
-    println!(
+    out!(
         "{} ({} KiB bundle, {} KiB snapshot, function code {}, warm-up {:?}), {} runs",
         args.bundle.display(),
         r.bundle_bytes / 1024,
@@ -250,11 +250,13 @@ fn print_table(
             .collect::<Vec<_>>(),
         r.empty_isolate.runs
     );
-    println!("{:<28} {:>9} {:>9} {:>9}", "ms", "min", "median", "p95");
+    out!("{:<28} {:>9} {:>9} {:>9}", "ms", "min", "median", "p95");
     let row = |name: &str, s: &Stats| {
-        println!(
+        out!(
             "{name:<28} {:>9.3} {:>9.3} {:>9.3}",
-            s.min_ms, s.median_ms, s.p95_ms
+            s.min_ms,
+            s.median_ms,
+            s.p95_ms
         )
     };
     row("empty_isolate (floor)", &r.empty_isolate);
@@ -268,31 +270,31 @@ fn print_table(
         row("process: node", &c.node);
         row("process: coldstart call", &c.coldstart);
     }
-    println!();
-    println!("speedup fresh/snapshot            {:>8.1}x", r.speedup);
-    println!(
+    out!("");
+    out!("speedup fresh/snapshot            {:>8.1}x", r.speedup);
+    out!(
         "snapshot / empty-isolate floor    {:>8.2}x",
         r.snapshot_over_floor
     );
-    println!(
+    out!(
         "ready+first render speedup        {:>8.1}x",
         r.ready_to_html_speedup
     );
-    println!(
+    out!(
         "steady renders/s (coldstart)      {:>8.0}",
         r.steady_renders_per_s
     );
-    println!(
+    out!(
         "RSS per live isolate              {:>8.0} KiB ({:.2} x the blob)",
         r.rss_per_isolate_bytes / 1024.0,
         r.rss_per_isolate_over_blob
     );
     if let Some(c) = c {
-        println!(
+        out!(
             "steady renders/s (node)           {:>8.0}",
             c.node_steady_renders_per_s
         );
-        println!(
+        out!(
             "exec → output: node / coldstart   {:>8.1}x{}",
             c.node.median_ms / c.coldstart.median_ms.max(1e-9),
             if c.outputs_match {

@@ -54,10 +54,10 @@ pub fn run(args: BuildArgs) -> Result<(), Error> {
             "hygiene": loaded.hygiene,
             "findings": findings,
         });
-        println!("{out}");
+        out!("{out}");
     } else {
         let verb = if loaded.cached { "found" } else { "built" };
-        println!(
+        out!(
             "{verb} {} ({} bytes{}) for {}",
             loaded.snapshot.path().display(),
             header.payload_len,
@@ -69,7 +69,7 @@ pub fn run(args: BuildArgs) -> Result<(), Error> {
             header.bundle_name
         );
         for finding in findings {
-            println!("hygiene: {finding}");
+            out!("hygiene: {finding}");
         }
     }
     Ok(())

@@ -76,7 +76,7 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
     if with_context {
         isolate.clear_request_context();
     }
-    println!("{}", result?);
+    out!("{}", result?);
     Ok(())
 }
 
@@ -85,6 +85,6 @@ pub fn run_render(args: RenderArgs) -> Result<(), Error> {
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
     let mut isolate = args.run.isolate(&args.bundle)?;
     let page = isolate.render_page(&args.route, &args.props)?;
-    println!("{}", page.body);
+    out!("{}", page.body);
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
         ..BuildOptions::default()
     };
     let loaded = store.get_or_build(&bundle, &options)?;
-    println!(
+    out!(
         "snapshot {} ({} KiB, {})",
         loaded.snapshot.path().display(),
         loaded.snapshot.header().payload_len / 1024,
@@ -50,7 +50,7 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
     let mut isolate = SsrIsolate::from_snapshot(&loaded.snapshot, SsrConfig::default())?;
     let page = isolate.render_page("/", DEMO_PROPS)?;
     drop(isolate);
-    println!("\nGET / →\n{}\n", page.body);
+    out!("\nGET / →\n{}\n", page.body);
 
     let runs = args.runs.max(1);
     let (mut fresh_ready, mut fresh_render, mut snap_ready, mut snap_render) =
@@ -74,14 +74,14 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
     }
     let row = |label: &str, fresh: &[f64], snap: &[f64]| {
         let (f, s) = (Stats::from_samples(fresh), Stats::from_samples(snap));
-        println!(
+        out!(
             "{label:<22} {:>14.2} {:>16.2} {:>9.1}x",
             f.median_ms,
             s.median_ms,
             f.median_ms / s.median_ms.max(1e-9)
         );
     };
-    println!("median of {runs} runs      fresh eval (ms)  from snapshot (ms)  speedup");
+    out!("median of {runs} runs      fresh eval (ms)  from snapshot (ms)  speedup");
     row("isolate ready", &fresh_ready, &snap_ready);
     row("first render", &fresh_render, &snap_render);
     let total_fresh: Vec<f64> = fresh_ready

@@ -43,34 +43,35 @@ pub fn run(args: InspectArgs) -> Result<(), Error> {
             "loadable": compatible.is_ok(),
             "problem": compatible.as_ref().err(),
         });
-        println!("{out}");
+        out!("{out}");
     } else {
-        println!("file            {}", args.file.display());
-        println!("format version  {}", header.format_version);
-        println!("coldstart       {}", header.engine_version);
-        println!("V8              {}", header.v8_version);
-        println!("V8 flags        {:?}", header.metadata.v8_flags);
-        println!("ext-ref print   {}", hex(&header.external_references));
-        println!("key             {}", hex(&header.key));
-        println!(
+        out!("file            {}", args.file.display());
+        out!("format version  {}", header.format_version);
+        out!("coldstart       {}", header.engine_version);
+        out!("V8              {}", header.v8_version);
+        out!("V8 flags        {:?}", header.metadata.v8_flags);
+        out!("ext-ref print   {}", hex(&header.external_references));
+        out!("key             {}", hex(&header.key));
+        out!(
             "payload         {} bytes, blake3 {}",
             header.payload_len,
             hex(&header.payload_hash)
         );
-        println!(
+        out!(
             "bundle          {} ({} bytes)",
-            header.bundle_name, header.bundle_size
+            header.bundle_name,
+            header.bundle_size
         );
-        println!("function code   {}", header.metadata.function_code);
-        println!("warm-up         {:?}", header.metadata.warmup);
-        println!("build           {:.1} ms", header.metadata.build_ms);
-        println!("created         {} ms since epoch", header.created_unix_ms);
+        out!("function code   {}", header.metadata.function_code);
+        out!("warm-up         {:?}", header.metadata.warmup);
+        out!("build           {:.1} ms", header.metadata.build_ms);
+        out!("created         {} ms since epoch", header.created_unix_ms);
         for finding in header.metadata.hygiene.findings() {
-            println!("hygiene         {finding}");
+            out!("hygiene         {finding}");
         }
         match compatible {
-            Ok(()) => println!("loadable        yes"),
-            Err(problem) => println!("loadable        no: {problem}"),
+            Ok(()) => out!("loadable        yes"),
+            Err(problem) => out!("loadable        no: {problem}"),
         }
     }
     Ok(())

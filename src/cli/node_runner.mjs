@@ -56,3 +56,5 @@ if (steady > 0) {
   const [entry, ...args] = rest;
   process.stdout.write((await call(entry, args)) + "\n");
 }
+// Timers or message ports the bundle left behind must not keep the process alive.
+process.exit(0);

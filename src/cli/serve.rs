@@ -101,7 +101,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
             .map_err(|e| {
                 Error::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port))
             })?;
-        println!(
+        out!(
             "coldstart serving {} on http://{addr}",
             args.bundle.display()
         );

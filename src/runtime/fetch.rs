@@ -64,7 +64,7 @@ impl FetchPolicy {
 
     fn trusts(&self, url: &url::Url) -> bool {
         let origin = url.origin().ascii_serialization();
-        self.allow_private_addresses || self.allowed_origins.iter().any(|o| *o == origin)
+        self.allow_private_addresses || self.allowed_origins.contains(&origin)
     }
 }
 

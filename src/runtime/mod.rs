@@ -54,7 +54,10 @@ pub(crate) use declare_host_fns;
 
 /// The host-API modules, in table order. Appending keeps old indices; any change to the list
 /// changes the fingerprint, which invalidates older snapshots (by design).
-const MODULES: &[(&str, fn() -> Vec<HostFn>)] = &[
+/// A host-API module: its name and its declaration list.
+type Module = (&'static str, fn() -> Vec<HostFn>);
+
+const MODULES: &[Module] = &[
     ("console", console::declarations),
     ("timers", timers::declarations),
     ("crypto", crypto::declarations),

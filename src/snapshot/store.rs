@@ -241,7 +241,7 @@ impl SnapshotStore {
                 report.kept += 1;
             }
         }
-        snaps.sort_by(|a, b| b.0.cmp(&a.0));
+        snaps.sort_by_key(|entry| std::cmp::Reverse(entry.0));
         for (i, (_, path)) in snaps.into_iter().enumerate() {
             if i < keep_n {
                 report.kept += 1;

@@ -31,12 +31,14 @@ fn snapshot_render_equals_fresh_render() {
 fn env_is_injected_after_restore_and_never_frozen() {
     let bundle = small_app();
     let (_dir, snapshot) = snapshot_of(&bundle);
-    let mut config = SsrConfig::default();
-    config.runtime = RuntimeOptions::default();
-    config
-        .runtime
+    let mut runtime = RuntimeOptions::default();
+    runtime
         .env
         .insert("COLDSTART_TEST_GREETING".into(), "hello".into());
+    let config = SsrConfig {
+        runtime,
+        ..SsrConfig::default()
+    };
     let mut with_env = SsrIsolate::from_snapshot(&snapshot, config).unwrap();
     let props = with_env.get_server_side_props("/", "{}").unwrap();
     assert!(props.contains(r#""greeting":"hello""#), "{props}");
