@@ -6,13 +6,11 @@ use coldstart::snapshot::{BuildOptions, SnapshotStore};
 use coldstart::{Bundle, Snapshot, SsrConfig, SsrIsolate};
 
 /// Repository root.
-#[allow(dead_code)] // used once the generated fixtures land
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A committed fixture file.
-#[allow(dead_code)] // used once the generated fixtures land
 pub fn fixture(path: &str) -> PathBuf {
     root().join("fixtures").join(path)
 }
