@@ -1,44 +1,84 @@
 //! A server bundle: one classic script, named after its file.
+//!
+//! A bundle read from a file is identified by the blake3 of its content, computed while streaming
+//! the file through a small buffer; the source text itself is read only when it is needed (to
+//! build a snapshot or evaluate fresh). On the hot path — the snapshot is already in the store —
+//! the bundle is hashed, never copied into memory as a whole.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 
 /// The user's server bundle (polyfills are not part of it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Bundle {
     name: String,
-    source: Arc<str>,
+    len: u64,
+    content_hash: [u8; 32],
+    source: Arc<OnceLock<Arc<str>>>,
+    path: Option<PathBuf>,
 }
+
+impl PartialEq for Bundle {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.content_hash == other.content_hash
+    }
+}
+
+impl Eq for Bundle {}
 
 impl Bundle {
     /// A bundle from memory. `name` is what stack traces and errors show (e.g. `app.js`).
     pub fn new(name: impl Into<String>, source: impl Into<Arc<str>>) -> Self {
+        let source: Arc<str> = source.into();
+        let lock = OnceLock::new();
+        let content_hash = *blake3::hash(source.as_bytes()).as_bytes();
+        let len = source.len() as u64;
+        let _ = lock.set(source);
         Bundle {
             name: name.into(),
-            source: source.into(),
+            len,
+            content_hash,
+            source: Arc::new(lock),
+            path: None,
         }
     }
 
-    /// Reads a bundle file; its name is the file name.
+    /// A bundle file; its name is the file name. The content is hashed now and read when first
+    /// needed.
     ///
     /// # Errors
-    /// The file cannot be read or is not UTF-8.
+    /// The file cannot be read.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read bundle", path, e))?;
-        let source = String::from_utf8(bytes).map_err(|e| {
-            Error::Invalid(format!(
-                "bundle `{}` is not valid UTF-8: {e}",
-                path.display()
-            ))
-        })?;
+        let mut file =
+            std::fs::File::open(path).map_err(|e| Error::io("cannot read bundle", path, e))?;
+        let mut hasher = blake3::Hasher::new();
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut len = 0u64;
+        loop {
+            let n = file
+                .read(&mut buffer)
+                .map_err(|e| Error::io("cannot read bundle", path, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            len += n as u64;
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
-        Ok(Bundle::new(name, source))
+        Ok(Bundle {
+            name,
+            len,
+            content_hash: *hasher.finalize().as_bytes(),
+            source: Arc::new(OnceLock::new()),
+            path: Some(path.to_path_buf()),
+        })
     }
 
     /// The bundle's name (file name).
@@ -46,18 +86,83 @@ impl Bundle {
         &self.name
     }
 
-    /// The JS source.
-    pub fn source(&self) -> &str {
-        &self.source
+    /// blake3 of the source (part of the snapshot key).
+    pub fn content_hash(&self) -> [u8; 32] {
+        self.content_hash
+    }
+
+    /// The JS source, read from the file on first use.
+    ///
+    /// # Errors
+    /// The file cannot be read, is not UTF-8, or changed since it was hashed.
+    pub fn source(&self) -> Result<&str> {
+        if let Some(source) = self.source.get() {
+            return Ok(source);
+        }
+        let path = self
+            .path
+            .as_deref()
+            .expect("in-memory bundles always hold their source");
+        let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read bundle", path, e))?;
+        if *blake3::hash(&bytes).as_bytes() != self.content_hash {
+            return Err(Error::Invalid(format!(
+                "bundle `{}` changed while it was being loaded; retry",
+                path.display()
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Error::Invalid(format!(
+                "bundle `{}` is not valid UTF-8: {e}",
+                path.display()
+            ))
+        })?;
+        let _ = self.source.set(Arc::from(text));
+        Ok(self.source.get().expect("just set"))
     }
 
     /// Size of the source in bytes.
     pub fn len(&self) -> usize {
-        self.source.len()
+        self.len as usize
     }
 
     /// True for an empty source.
     pub fn is_empty(&self) -> bool {
-        self.source.is_empty()
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_bundles_hash_like_memory_bundles_and_read_lazily() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.js");
+        std::fs::write(&path, "globalThis.x = 'é';").unwrap();
+        let from_file = Bundle::from_file(&path).unwrap();
+        let in_memory = Bundle::new("app.js", "globalThis.x = 'é';");
+        assert_eq!(from_file, in_memory);
+        assert_eq!(from_file.len(), "globalThis.x = 'é';".len());
+        assert_eq!(from_file.source().unwrap(), "globalThis.x = 'é';");
+    }
+
+    #[test]
+    fn a_bundle_edited_after_hashing_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.js");
+        std::fs::write(&path, "1").unwrap();
+        let bundle = Bundle::from_file(&path).unwrap();
+        std::fs::write(&path, "2").unwrap();
+        assert!(bundle.source().unwrap_err().to_string().contains("changed"));
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.js");
+        std::fs::write(&path, [0xff, 0xfe]).unwrap();
+        let bundle = Bundle::from_file(&path).unwrap();
+        assert!(bundle.source().unwrap_err().to_string().contains("UTF-8"));
     }
 }

@@ -188,7 +188,7 @@ impl Runtime {
             let context = v8::Context::new(scope, Default::default());
             let scope = &mut v8::ContextScope::new(scope, context);
             let internals = bootstrap(scope, context)?;
-            evaluate_script(scope, bundle.source(), bundle.name())
+            evaluate_script(scope, bundle.source()?, bundle.name())
                 .map_err(|e| e.during(format!("evaluating {}", bundle.name())))?;
             Ok((context, internals))
         })

@@ -6,7 +6,7 @@ use clap::Args;
 
 use coldstart::Error;
 
-use super::RunFlags;
+use super::{Phases, RunFlags};
 
 /// Arguments of `call`.
 #[derive(Debug, Args)]
@@ -66,7 +66,8 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
     }
     let headers = parse_object("headers", args.headers.as_deref())?;
     let cookies = parse_object("cookies", args.cookies.as_deref())?;
-    let mut isolate = args.run.isolate(&args.bundle)?;
+    let mut phases = Phases::start();
+    let mut isolate = args.run.isolate(&args.bundle, &mut phases)?;
     let with_context = args.headers.is_some() || args.cookies.is_some();
     if with_context {
         isolate.set_request_context(&headers, &cookies)?;
@@ -76,15 +77,26 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
     if with_context {
         isolate.clear_request_context();
     }
+    phases.mark("call");
     out!("{}", result?);
+    if args.run.timings {
+        phases.mark("print");
+        phases.print();
+    }
     Ok(())
 }
 
 pub fn run_render(args: RenderArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
-    let mut isolate = args.run.isolate(&args.bundle)?;
+    let mut phases = Phases::start();
+    let mut isolate = args.run.isolate(&args.bundle, &mut phases)?;
     let page = isolate.render_page(&args.route, &args.props)?;
+    phases.mark("render");
     out!("{}", page.body);
+    if args.run.timings {
+        phases.mark("print");
+        phases.print();
+    }
     Ok(())
 }

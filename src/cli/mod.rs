@@ -120,6 +120,56 @@ pub struct RunFlags {
     /// Heap limit per isolate in MiB.
     #[arg(long, value_name = "MB")]
     pub max_heap_mb: Option<usize>,
+    /// Print how long each start-up phase took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
+}
+
+/// Start-up phase timings for `--timings`.
+#[derive(Debug, Default)]
+pub struct Phases {
+    started: Option<std::time::Instant>,
+    last: Option<std::time::Instant>,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    /// Starts timing.
+    pub fn start() -> Self {
+        let now = std::time::Instant::now();
+        Phases {
+            started: Some(now),
+            last: Some(now),
+            phases: Vec::new(),
+        }
+    }
+
+    /// Records the phase that just ended.
+    pub fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        if let Some(last) = self.last {
+            self.phases
+                .push((name, (now - last).as_secs_f64() * 1000.0));
+        }
+        self.last = Some(now);
+    }
+
+    /// Prints the phases to stderr.
+    pub fn print(&self) {
+        let total = self
+            .started
+            .map(|s| s.elapsed().as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(n, ms)| format!("{n} {ms:.2}"))
+            .collect();
+        eprintln!(
+            "timings (ms): {} | total in main {total:.2}",
+            parts.join(", ")
+        );
+    }
 }
 
 impl RunFlags {
@@ -144,11 +194,14 @@ impl RunFlags {
     }
 
     /// Creates the isolate the flags ask for.
-    pub fn isolate(&self, bundle_path: &PathBuf) -> Result<SsrIsolate, Error> {
+    pub fn isolate(&self, bundle_path: &PathBuf, phases: &mut Phases) -> Result<SsrIsolate, Error> {
         let bundle = Bundle::from_file(bundle_path)?;
         let config = self.config();
+        phases.mark("read bundle");
         if self.no_snapshot {
-            return SsrIsolate::fresh(&bundle, config);
+            let iso = SsrIsolate::fresh(&bundle, config);
+            phases.mark("fresh isolate");
+            return iso;
         }
         let options = self.build.options()?;
         let snapshot = match &self.snapshot {
@@ -172,14 +225,20 @@ impl RunFlags {
                     .snapshot
             }
         };
-        SsrIsolate::from_snapshot(&snapshot, config)
+        phases.mark("key + map + verify");
+        let iso = SsrIsolate::from_snapshot(&snapshot, config);
+        phases.mark("isolate");
+        iso
     }
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), Error> {
     coldstart::Engine::init(coldstart::EngineConfig {
-        v8_flags: cli.v8_flags.clone(),
+        v8_flags: cli
+            .v8_flags
+            .clone()
+            .or_else(|| std::env::var("COLDSTART_V8_FLAGS").ok()),
     })?;
     match cli.command {
         Command::Build(args) => build::run(args),

@@ -186,7 +186,7 @@ impl KeyInputs {
         field(&self.external_references);
         field(&self.polyfills);
         field(bundle.name().as_bytes());
-        field(bundle.source().as_bytes());
+        field(&bundle.content_hash());
         field(
             serde_json::to_string(options)
                 .expect("options serialise")
@@ -259,6 +259,8 @@ impl<'a> SnapshotBuilder<'a> {
         let started = Instant::now();
         let engine = Engine::get();
         let key = self.key();
+        // Read the source before V8 is involved: I/O and UTF-8 errors need no creator.
+        self.bundle.source()?;
         // V8 shares one read-only heap between the live isolates of a process, set up by the
         // first of them. A creator that starts with no isolate alive lays its read-only heap out
         // slightly differently from V8's built-in snapshot, and the blob refers into that layout:
@@ -415,7 +417,7 @@ impl<'a> SnapshotBuilder<'a> {
                 .and_then(|r| v8::Local::<v8::Function>::try_from(r).ok())
                 .ok_or_else(|| Error::from(js_error_from(tc, "installing the hygiene probe")))?
         };
-        let evaluated = evaluate_script(scope, self.bundle.source(), name);
+        let evaluated = evaluate_script(scope, self.bundle.source()?, name);
         {
             let tc = &mut v8::TryCatch::new(scope);
             let undefined = v8::undefined(tc).into();

@@ -42,6 +42,9 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
+/// Payloads at least this large are hashed on all cores.
+const PARALLEL_VERIFY_MIN: usize = 512 * 1024;
+
 /// How to map a snapshot file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MapOptions {
@@ -95,7 +98,11 @@ impl Snapshot {
         let display = path.display().to_string();
         let header = Header::decode(&map, len, &display, Some(expected))?;
         let payload = &map[header.payload_offset()..];
-        let found = blake3::hash(payload);
+        let found = if payload.len() >= PARALLEL_VERIFY_MIN {
+            blake3::Hasher::new().update_rayon(payload).finalize()
+        } else {
+            blake3::hash(payload)
+        };
         if found.as_bytes() != &header.payload_hash {
             return Err(SnapshotError::PayloadChecksum {
                 path: display,
