@@ -625,8 +625,10 @@ function basicParse(input, base, url, stateOverride) {
         if (c === undefined || ch === "/" || (isSpecialScheme(url.scheme) && ch === "\\") || (!stateOverride && (ch === "?" || ch === "#"))) {
           const slash = ch === "/" || (isSpecialScheme(url.scheme) && ch === "\\");
           if (isDoubleDot(buffer)) {
+            // As Node (ada) does: a non-special URL whose path is already empty stays empty.
+            const hadSegments = url.path.length > 0;
             shortenPath(url);
-            if (!slash) url.path.push("");
+            if (!slash && (isSpecialScheme(url.scheme) || hadSegments)) url.path.push("");
           } else if (isSingleDot(buffer) && !slash) {
             url.path.push("");
           } else if (!isSingleDot(buffer)) {
@@ -682,7 +684,6 @@ function basicParse(input, base, url, stateOverride) {
 function serializePath(url) {
   if (url.opaque) return url.path;
   let out = "";
-  if (url.host === null && url.path.length > 1 && url.path[0] === "") out += "/.";
   for (const segment of url.path) out += "/" + segment;
   return out;
 }
@@ -698,6 +699,9 @@ function serializeURL(url, excludeFragment) {
     }
     out += url.host;
     if (url.port !== null) out += ":" + url.port;
+  } else if (!url.opaque && url.path.length > 1 && url.path[0] === "") {
+    // Keeps "//" at the start of a host-less path from reading as an authority.
+    out += "/.";
   }
   out += serializePath(url);
   if (url.query !== null) out += "?" + url.query;

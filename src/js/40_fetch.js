@@ -9,7 +9,7 @@ const decoder = () => new TextDecoder();
 function bytesOf(part) {
   if (part instanceof Uint8Array) return part;
   if (ArrayBuffer.isView(part)) return new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
-  if (part instanceof ArrayBuffer) return new Uint8Array(part);
+  if (Object.prototype.toString.call(part) === "[object ArrayBuffer]") return new Uint8Array(part);
   return null;
 }
 
@@ -440,7 +440,8 @@ function cloneBody(object) {
 // Request.
 
 const REQUEST = Symbol("request");
-const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+// Normalised to upper case (PATCH is deliberately not, per the Fetch standard).
+const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
 function normalizeMethod(method) {
   method = String(method);
   if (!TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);

@@ -13,8 +13,8 @@ function normalizeName(algorithm) {
 }
 
 function bufferSource(data, what) {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Object.prototype.toString.call(data) === "[object ArrayBuffer]") return new Uint8Array(data);
   throw new TypeError(`${what} must be an ArrayBuffer or ArrayBufferView`);
 }
 

@@ -5,6 +5,7 @@ mod common;
 mod concurrency;
 mod errors;
 mod fixtures;
+mod js;
 mod pool;
 mod server;
 mod snapshot_core;

@@ -1,0 +1,96 @@
+//! The JS polyfill tests (`tests/js/*.test.js`) run inside coldstart, in an isolate restored from
+//! a snapshot (the polyfills are in the snapshot; harness and tests are evaluated after restore).
+//! `tests/js/run-node.mjs` runs the same files in Node against a stand-in host.
+
+use std::time::Duration;
+
+use coldstart::Bundle;
+
+use crate::common::*;
+
+fn run_js_test(file: &str) {
+    let dir = root().join("tests/js");
+    let source = std::fs::read_to_string(dir.join(file)).unwrap();
+    let bundle = Bundle::from_file(fixture("errors/minimal.js")).unwrap();
+    let (_store, snapshot) = snapshot_of(&bundle);
+    let mut iso = isolate(&snapshot);
+    let runtime = iso.runtime();
+    let timeout = Duration::from_secs(60);
+    runtime
+        .eval(
+            &std::fs::read_to_string(dir.join("harness.js")).unwrap(),
+            "harness.js",
+            timeout,
+        )
+        .unwrap();
+    if let Some(line) = source.lines().find(|l| l.starts_with("// vectors: ")) {
+        for vector in line.trim_start_matches("// vectors: ").split_whitespace() {
+            let text = std::fs::read_to_string(dir.join("vectors").join(vector)).unwrap();
+            runtime.eval(&text, vector, timeout).unwrap();
+        }
+    }
+    runtime.eval(&source, file, timeout).unwrap();
+    let report = runtime
+        .eval("__run_tests()", "run-tests.js", timeout)
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let failed = report["failed"].as_array().unwrap();
+    assert!(
+        failed.is_empty(),
+        "{file}: {} failed\n{}",
+        failed.len(),
+        failed
+            .iter()
+            .map(|f| format!("- {}\n  {}", f["name"], f["message"].as_str().unwrap_or("")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(
+        report["passed"].as_u64().unwrap() > 0,
+        "{file} ran no tests"
+    );
+}
+
+macro_rules! js_tests {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        $(#[test] fn $name() { run_js_test($file); })*
+    };
+}
+
+js_tests! {
+    clone => "clone.test.js",
+    console => "console.test.js",
+    crypto => "crypto.test.js",
+    encoding => "encoding.test.js",
+    events => "events.test.js",
+    fetch_types => "fetch-types.test.js",
+    message_channel => "message-channel.test.js",
+    process => "process.test.js",
+    streams => "streams.test.js",
+    timers => "timers.test.js",
+    url => "url.test.js",
+}
+
+#[test]
+fn every_js_test_file_is_wired_up() {
+    let listed = [
+        "clone",
+        "console",
+        "crypto",
+        "encoding",
+        "events",
+        "fetch-types",
+        "message-channel",
+        "process",
+        "streams",
+        "timers",
+        "url",
+    ];
+    let mut found: Vec<String> = std::fs::read_dir(root().join("tests/js"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".test.js").map(str::to_string))
+        .collect();
+    found.sort();
+    assert_eq!(found, listed);
+}
