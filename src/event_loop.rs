@@ -148,29 +148,17 @@ pub(crate) fn settle<'s>(
     }
 }
 
-/// Runs the microtask queue and reports rejections left without a handler.
+/// Runs the microtask queue. (Rejections still without a handler are reported when the call
+/// ends — a handler may be attached later in the same call.)
 fn checkpoint(
     scope: &mut v8::HandleScope,
-    state: &StateRef,
+    _state: &StateRef,
     entry: &str,
     deadline: Deadline,
 ) -> Result<()> {
     scope.perform_microtask_checkpoint();
     if scope.is_execution_terminating() {
         return Err(deadline.error(entry));
-    }
-    let unhandled: Vec<String> = {
-        let mut state = state.borrow_mut();
-        let drained: Vec<String> = state
-            .pending_rejections
-            .drain(..)
-            .map(|(_, reason)| reason)
-            .collect();
-        state.unhandled_rejections.extend(drained.iter().cloned());
-        drained
-    };
-    for reason in unhandled {
-        tracing::error!(target: "coldstart::js", entry, "unhandled promise rejection: {reason}");
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ pub(crate) extern "C" fn promise_reject_callback(message: v8::PromiseRejectMessa
         v8::PromiseRejectEvent::PromiseRejectWithNoHandler => {
             let reason = message
                 .get_value()
-                .map(|v| describe_exception(scope, v))
+                .map(|v| exception_stack(scope, v).unwrap_or_else(|| describe_exception(scope, v)))
                 .unwrap_or_else(|| "undefined".to_string());
             let promise = v8::Global::new(scope, promise);
             state
@@ -330,6 +330,11 @@ impl Runtime {
         self.heap_guard.hit.load(Ordering::SeqCst)
     }
 
+    /// Unhandled promise rejections recorded since the last call of this method.
+    pub fn take_unhandled_rejections(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.borrow_mut().unhandled_rejections)
+    }
+
     /// Heap statistics (used, total) in bytes.
     pub fn heap_usage(&mut self) -> (usize, usize) {
         let stats = self.isolate.get_heap_statistics();
@@ -369,18 +374,26 @@ impl Runtime {
         result
     }
 
-    /// Cleans up after a call: no timer or I/O of this call can reach the next one.
+    /// Cleans up after a call: no timer or I/O of this call can reach the next one, and promise
+    /// rejections that never got a handler are reported (tracing, and
+    /// [`Runtime::take_unhandled_rejections`]).
     pub(crate) fn end_call(&mut self) {
         let had_work = {
-            let state = self.state.borrow();
-            !state.timers.is_empty() || state.ops.pending() > 0
-        };
-        {
             let mut state = self.state.borrow_mut();
+            let had_work = !state.timers.is_empty() || state.ops.pending() > 0;
             state.timers.clear_all();
             state.ops.cancel_all();
-            state.pending_rejections.clear();
-        }
+            let unhandled: Vec<String> = state
+                .pending_rejections
+                .drain(..)
+                .map(|(_, reason)| reason)
+                .collect();
+            for reason in &unhandled {
+                tracing::error!(target: "coldstart::js", "unhandled promise rejection: {reason}");
+            }
+            state.unhandled_rejections.extend(unhandled);
+            had_work
+        };
         if had_work {
             self.with_scope(|scope, internals, _| {
                 let tc = &mut v8::TryCatch::new(scope);

@@ -353,6 +353,12 @@ impl SsrIsolate {
         &mut self.runtime
     }
 
+    /// Promise rejections no handler was attached to (their `String(reason)` and stack), since the
+    /// last time this was called. They are also logged through `tracing` as they happen.
+    pub fn take_unhandled_rejections(&mut self) -> Vec<String> {
+        self.runtime.take_unhandled_rejections()
+    }
+
     /// Sets the per-call deadline.
     pub fn set_call_timeout(&mut self, timeout: Duration) {
         self.config.call_timeout = timeout;

@@ -5,6 +5,7 @@ mod common;
 mod concurrency;
 mod errors;
 mod fixtures;
+mod host;
 mod js;
 mod pool;
 mod server;
