@@ -72,8 +72,13 @@ pub struct BenchReport {
     pub bundle_bytes: u64,
     /// Resident memory added per live isolate restored from the snapshot.
     pub rss_per_isolate_bytes: f64,
-    /// `rss_per_isolate_bytes / snapshot_bytes`: far below 1 when the blob is not copied.
+    /// `rss_per_isolate_bytes / snapshot_bytes`.
     pub rss_per_isolate_over_blob: f64,
+    /// Resident V8 heap + V8 malloc per live isolate (what deserialisation materialises).
+    pub heap_per_isolate_bytes: f64,
+    /// RSS growth per isolate not explained by its heap: a copied blob would show up here as
+    /// roughly `snapshot_bytes`; the mapped blob is shared by every isolate and adds nothing.
+    pub rss_beyond_heap_per_isolate_bytes: f64,
     /// Raw samples (ms) per measurement, for plots.
     #[serde(skip)]
     pub samples: Vec<(&'static str, Vec<f64>)>,
@@ -174,6 +179,14 @@ pub fn run(
     }
     let after = rss_bytes().unwrap_or(before);
     let per_isolate = after.saturating_sub(before) as f64 / live.len() as f64;
+    let heap: usize = live
+        .iter_mut()
+        .map(|iso| {
+            let usage = iso.runtime().heap_usage();
+            usage.physical + usage.malloced
+        })
+        .sum();
+    let heap_per_isolate = heap as f64 / live.len() as f64;
     drop(live);
 
     let (empty_s, fresh_s, snap_s) = (
@@ -203,6 +216,8 @@ pub fn run(
         bundle_bytes: bundle.len() as u64,
         rss_per_isolate_bytes: per_isolate,
         rss_per_isolate_over_blob: per_isolate / snapshot_bytes.max(1) as f64,
+        heap_per_isolate_bytes: heap_per_isolate,
+        rss_beyond_heap_per_isolate_bytes: per_isolate - heap_per_isolate,
         samples: vec![
             ("empty_isolate", empty),
             ("snapshot", snap),

@@ -61,6 +61,19 @@ impl Limits {
     }
 }
 
+/// V8 heap statistics of one isolate, in bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeapUsage {
+    /// Live objects.
+    pub used: usize,
+    /// Committed heap.
+    pub total: usize,
+    /// Committed heap that is resident in memory.
+    pub physical: usize,
+    /// Memory V8 allocated with malloc.
+    pub malloced: usize,
+}
+
 /// JS functions the polyfills put on `internals`, called by the Rust side.
 pub(crate) struct Internals {
     pub fire_timer: v8::Global<v8::Function>,
@@ -335,10 +348,15 @@ impl Runtime {
         std::mem::take(&mut self.state.borrow_mut().unhandled_rejections)
     }
 
-    /// Heap statistics (used, total) in bytes.
-    pub fn heap_usage(&mut self) -> (usize, usize) {
+    /// Heap statistics in bytes: used, committed, physically resident, and malloc'ed by V8.
+    pub fn heap_usage(&mut self) -> HeapUsage {
         let stats = self.isolate.get_heap_statistics();
-        (stats.used_heap_size(), stats.total_heap_size())
+        HeapUsage {
+            used: stats.used_heap_size(),
+            total: stats.total_heap_size(),
+            physical: stats.total_physical_size(),
+            malloced: stats.malloced_memory(),
+        }
     }
 
     /// Runs `f` inside a handle scope with the context entered.

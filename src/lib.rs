@@ -47,7 +47,7 @@ pub(crate) mod watchdog;
 pub use bundle::Bundle;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, JsError, Result, SnapshotError};
-pub use isolate::{Limits, Origin, PlainIsolate, Runtime};
+pub use isolate::{HeapUsage, Limits, Origin, PlainIsolate, Runtime};
 pub use runtime::fetch::FetchPolicy;
 pub use runtime::RuntimeOptions;
 pub use snapshot::{Snapshot, SnapshotStore};

@@ -285,9 +285,11 @@ fn print_table(
         r.steady_renders_per_s
     );
     out!(
-        "RSS per live isolate              {:>8.0} KiB ({:.2} x the blob)",
+        "RSS per live isolate              {:>8.0} KiB ({:.2} x the blob; V8 heap {:.0} KiB, rest {:.0} KiB)",
         r.rss_per_isolate_bytes / 1024.0,
-        r.rss_per_isolate_over_blob
+        r.rss_per_isolate_over_blob,
+        r.heap_per_isolate_bytes / 1024.0,
+        r.rss_beyond_heap_per_isolate_bytes / 1024.0
     );
     if let Some(c) = c {
         out!(
