@@ -330,3 +330,44 @@ fn serve_reloads_on_sighup_and_drains_on_sigterm() {
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "{exit:?}");
 }
+
+#[test]
+fn two_processes_building_the_same_key_leave_one_valid_file() {
+    let dir = workdir();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_coldstart"))
+                .current_dir(dir.path())
+                .args(["build", "app.js", "--store", "shared", "--json"])
+                .env("COLDSTART_LOG", "error")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let keys: Vec<String> = children
+        .into_iter()
+        .map(|child| {
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success());
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["key"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(keys[0], keys[1]);
+    let files: Vec<String> = std::fs::read_dir(dir.path().join("shared"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files,
+        vec![format!("{}.snap", keys[0])],
+        "no partial or temp files"
+    );
+    let inspect = coldstart(
+        dir.path(),
+        &["inspect", &format!("shared/{}.snap", keys[0]), "--json"],
+    );
+    let h: serde_json::Value = serde_json::from_str(stdout(&inspect).trim()).unwrap();
+    assert_eq!(h["loadable"], true);
+}
