@@ -36,10 +36,7 @@ pub struct Engine {
 static ENGINE: OnceLock<Engine> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
-const _: () = {
-    const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Engine>();
-};
+assert_send_sync!(Engine);
 
 impl Engine {
     /// Initialises V8 with `config` (once per process) and returns the engine.

@@ -29,6 +29,16 @@
 
 #![deny(missing_docs)]
 
+/// Compile-time proof that a type is `Send + Sync`.
+macro_rules! assert_send_sync {
+    ($t:ty) => {
+        const _: () = {
+            const fn check<T: Send + Sync>() {}
+            check::<$t>();
+        };
+    };
+}
+
 pub mod bench;
 pub mod bundle;
 pub mod engine;

@@ -168,10 +168,7 @@ pub struct IsolatePool {
     workers: Arc<Vec<Worker>>,
 }
 
-const _: () = {
-    const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<IsolatePool>();
-};
+assert_send_sync!(IsolatePool);
 
 impl std::fmt::Debug for IsolatePool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -94,6 +94,46 @@ fn parse_function_code(text: &str) -> Result<FunctionCode, String> {
     }
 }
 
+/// What the isolates may see and reach, and their heap limit (shared by `call`, `render`,
+/// `serve`).
+#[derive(Debug, Clone, Args)]
+pub struct SandboxFlags {
+    /// Environment variable exposed in process.env (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub env: Vec<String>,
+    /// Root of the fs sandbox.
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+    /// Origin fetch may reach even on a private address (repeatable).
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Heap limit per isolate in MiB.
+    #[arg(long, value_name = "MB")]
+    pub max_heap_mb: Option<usize>,
+}
+
+impl SandboxFlags {
+    /// Isolate configuration with `call_timeout` per call.
+    pub fn config(&self, call_timeout: Duration) -> SsrConfig {
+        let mut fetch = FetchPolicy::default();
+        for origin in &self.allow_origin {
+            fetch = fetch.allow_origin(origin);
+        }
+        SsrConfig {
+            runtime: RuntimeOptions {
+                fs_root: self.fs_root.clone(),
+                fetch,
+                ..RuntimeOptions::default()
+            }
+            .env_from_allowlist(&self.env),
+            limits: Limits {
+                max_heap_mb: self.max_heap_mb,
+            },
+            call_timeout,
+        }
+    }
+}
+
 /// Options for commands that run a bundle.
 #[derive(Debug, Clone, Args)]
 pub struct RunFlags {
@@ -105,21 +145,11 @@ pub struct RunFlags {
     /// Evaluate the bundle in a fresh isolate instead of using a snapshot.
     #[arg(long)]
     pub no_snapshot: bool,
-    /// Environment variable exposed in process.env (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub env: Vec<String>,
-    /// Root of the fs sandbox.
-    #[arg(long, value_name = "DIR")]
-    pub fs_root: Option<PathBuf>,
-    /// Origin fetch may reach even on a private address (repeatable).
-    #[arg(long, value_name = "ORIGIN")]
-    pub allow_origin: Vec<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
     /// Per-call deadline in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub timeout_ms: u64,
-    /// Heap limit per isolate in MiB.
-    #[arg(long, value_name = "MB")]
-    pub max_heap_mb: Option<usize>,
     /// Print how long each start-up phase took, on stderr.
     #[arg(long)]
     pub timings: bool,
@@ -175,22 +205,7 @@ impl Phases {
 impl RunFlags {
     /// Isolate configuration from the flags.
     pub fn config(&self) -> SsrConfig {
-        let mut fetch = FetchPolicy::default();
-        for origin in &self.allow_origin {
-            fetch = fetch.allow_origin(origin);
-        }
-        SsrConfig {
-            runtime: RuntimeOptions {
-                fs_root: self.fs_root.clone(),
-                fetch,
-                ..RuntimeOptions::default()
-            }
-            .env_from_allowlist(&self.env),
-            limits: Limits {
-                max_heap_mb: self.max_heap_mb,
-            },
-            call_timeout: Duration::from_millis(self.timeout_ms),
-        }
+        self.sandbox.config(Duration::from_millis(self.timeout_ms))
     }
 
     /// Creates the isolate the flags ask for.

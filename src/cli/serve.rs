@@ -9,9 +9,9 @@ use clap::Args;
 
 use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
 use coldstart::server::{self, AppState};
-use coldstart::{Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig};
+use coldstart::Error;
 
-use super::BuildFlags;
+use super::{BuildFlags, SandboxFlags};
 
 /// Arguments of `serve`.
 #[derive(Debug, Args)]
@@ -35,47 +35,22 @@ pub struct ServeArgs {
     /// Per-request deadline in milliseconds (504 past it).
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Heap limit per isolate in MiB.
-    #[arg(long, value_name = "MB")]
-    pub max_heap_mb: Option<usize>,
     /// Request isolation.
     #[arg(long, default_value = "per-worker")]
     pub isolation: Isolation,
-    /// Environment variable exposed in process.env (repeatable).
-    #[arg(long, value_name = "NAME")]
-    pub env: Vec<String>,
-    /// Root of the fs sandbox.
-    #[arg(long, value_name = "DIR")]
-    pub fs_root: Option<PathBuf>,
-    /// Origin fetch may reach even on a private address (repeatable).
-    #[arg(long, value_name = "ORIGIN")]
-    pub allow_origin: Vec<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxFlags,
     /// Build reload snapshots in this process instead of a child process.
     #[arg(long)]
     pub build_in_process: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), Error> {
-    let mut fetch = FetchPolicy::default();
-    for origin in &args.allow_origin {
-        fetch = fetch.allow_origin(origin);
-    }
     let config = PoolConfig {
         workers: args.workers.max(1),
         queue_per_worker: args.queue.max(1),
         isolation: args.isolation,
-        ssr: SsrConfig {
-            runtime: RuntimeOptions {
-                fs_root: args.fs_root.clone(),
-                fetch,
-                ..RuntimeOptions::default()
-            }
-            .env_from_allowlist(&args.env),
-            limits: Limits {
-                max_heap_mb: args.max_heap_mb,
-            },
-            call_timeout: Duration::from_millis(args.timeout_ms),
-        },
+        ssr: args.sandbox.config(Duration::from_millis(args.timeout_ms)),
         build: args.build.options()?,
         build_mode: if args.build_in_process {
             BuildMode::InProcess

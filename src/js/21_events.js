@@ -153,8 +153,9 @@ class EventTarget {
   }
 }
 
-// `on<event>` handler attributes, as an event listener registered once per target.
-function defineEventHandler(prototype, type) {
+// `on<event>` handler attributes, as an event listener registered once per target. `onSet` runs
+// after every assignment (MessagePort starts itself when `onmessage` is set).
+function defineEventHandler(prototype, type, onSet) {
   const slot = Symbol("on" + type);
   Object.defineProperty(prototype, "on" + type, {
     configurable: true,
@@ -171,6 +172,7 @@ function defineEventHandler(prototype, type) {
         });
       }
       this[slot].handler = typeof handler === "function" ? handler : null;
+      if (onSet) onSet.call(this);
     },
   });
 }

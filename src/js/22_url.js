@@ -326,6 +326,13 @@ const isDoubleDot = (s) => [".."].includes(s) || ["%2e.", ".%2e", "%2e%2e"].incl
 
 const FAILURE = null;
 
+function copyAuthority(url, base) {
+  url.username = base.username;
+  url.password = base.password;
+  url.host = base.host;
+  url.port = base.port;
+}
+
 function basicParse(input, base, url, stateOverride) {
   if (!url) {
     url = newRecord();
@@ -424,10 +431,7 @@ function basicParse(input, base, url, stateOverride) {
         if (ch === "/") state = "relative slash";
         else if (isSpecialScheme(url.scheme) && ch === "\\") state = "relative slash";
         else {
-          url.username = base.username;
-          url.password = base.password;
-          url.host = base.host;
-          url.port = base.port;
+          copyAuthority(url, base);
           url.path = base.path.slice();
           url.query = base.query;
           if (ch === "?") {
@@ -450,10 +454,7 @@ function basicParse(input, base, url, stateOverride) {
         } else if (ch === "/") {
           state = "authority";
         } else {
-          url.username = base.username;
-          url.password = base.password;
-          url.host = base.host;
-          url.port = base.port;
+          copyAuthority(url, base);
           state = "path";
           pointer--;
         }

@@ -64,25 +64,14 @@ class MessagePort extends EventTarget {
     this[PORT].closed = true;
     if (this[PORT].other) this[PORT].other[PORT].other = null;
   }
-  get onmessage() {
-    return this[PORT].onmessage || null;
-  }
-  set onmessage(handler) {
-    const state = this[PORT];
-    if (!state.onmessageListener) {
-      state.onmessageListener = (event) => {
-        if (typeof state.onmessage === "function") Reflect.apply(state.onmessage, this, [event]);
-      };
-      this.addEventListener("message", state.onmessageListener);
-    }
-    state.onmessage = typeof handler === "function" ? handler : null;
-    // Setting onmessage starts the port, as in browsers.
-    this.start();
-  }
   get [Symbol.toStringTag]() {
     return "MessagePort";
   }
 }
+// Setting onmessage starts the port, as in browsers.
+internals.defineEventHandler(MessagePort.prototype, "message", function () {
+  this.start();
+});
 
 class MessageChannel {
   #port1 = new MessagePort(CONSTRUCT);

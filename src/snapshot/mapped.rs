@@ -27,10 +27,7 @@ struct Inner {
     map: Mmap,
 }
 
-const _: () = {
-    const fn assert_send_sync<T: Send + Sync>() {}
-    assert_send_sync::<Snapshot>();
-};
+assert_send_sync!(Snapshot);
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
+use coldstart::pool::{BuildMode, Isolation, PoolConfig};
 use coldstart::snapshot::{BuildOptions, SnapshotStore};
+use coldstart::Limits;
 use coldstart::{Bundle, Snapshot, SsrConfig, SsrIsolate};
 
 /// Repository root.
@@ -108,4 +110,28 @@ pub fn write_bundle(dir: &Path, source: &str) -> PathBuf {
     let path = dir.join("app.js");
     std::fs::write(&path, source).unwrap();
     path
+}
+
+/// A 2-worker, in-process-build pool over `dir/store` with a 64 MiB heap limit and `timeout`.
+pub fn pool_config(
+    dir: &Path,
+    isolation: Isolation,
+    queue: usize,
+    timeout: std::time::Duration,
+) -> PoolConfig {
+    PoolConfig {
+        workers: 2,
+        queue_per_worker: queue,
+        isolation,
+        ssr: SsrConfig {
+            call_timeout: timeout,
+            limits: Limits {
+                max_heap_mb: Some(64),
+            },
+            ..SsrConfig::default()
+        },
+        build_mode: BuildMode::InProcess,
+        store_dir: dir.join("store"),
+        ..PoolConfig::default()
+    }
 }

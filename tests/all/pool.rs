@@ -3,26 +3,12 @@
 use std::time::{Duration, Instant};
 
 use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
-use coldstart::{Error, Limits, SsrConfig};
+use coldstart::Error;
 
 use crate::common::*;
 
 fn config(dir: &std::path::Path) -> PoolConfig {
-    PoolConfig {
-        workers: 2,
-        queue_per_worker: 16,
-        isolation: Isolation::PerWorker,
-        ssr: SsrConfig {
-            call_timeout: Duration::from_millis(500),
-            limits: Limits {
-                max_heap_mb: Some(64),
-            },
-            ..SsrConfig::default()
-        },
-        build_mode: BuildMode::InProcess,
-        store_dir: dir.join("store"),
-        ..PoolConfig::default()
-    }
+    pool_config(dir, Isolation::PerWorker, 16, Duration::from_millis(500))
 }
 
 fn render(pool: &IsolatePool, route: &str) -> Result<String, Error> {

@@ -5,9 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
+use coldstart::pool::{IsolatePool, Isolation};
 use coldstart::server::{self, AppState};
-use coldstart::{Limits, SsrConfig};
 
 use crate::common::*;
 
@@ -21,21 +20,7 @@ struct TestServer {
 impl TestServer {
     fn start(dir: &Path, source: &str, isolation: Isolation) -> TestServer {
         let bundle = write_bundle(dir, source);
-        let config = PoolConfig {
-            workers: 2,
-            queue_per_worker: 256,
-            isolation,
-            ssr: SsrConfig {
-                call_timeout: Duration::from_millis(400),
-                limits: Limits {
-                    max_heap_mb: Some(64),
-                },
-                ..SsrConfig::default()
-            },
-            build_mode: BuildMode::InProcess,
-            store_dir: dir.join("store"),
-            ..PoolConfig::default()
-        };
+        let config = pool_config(dir, isolation, 256, Duration::from_millis(400));
         let pool = IsolatePool::start(&bundle, config).unwrap();
         let state = AppState::new(pool, bundle);
         let runtime = tokio::runtime::Builder::new_multi_thread()
