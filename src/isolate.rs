@@ -113,19 +113,25 @@ impl Internals {
 struct HeapGuard {
     handle: v8::IsolateHandle,
     hit: AtomicBool,
-    raises: AtomicUsize,
+    /// The heap limit V8 reported when it first approached it, in bytes.
+    initial_limit: AtomicUsize,
 }
 
 extern "C" fn near_heap_limit(
     data: *mut c_void,
     current_heap_limit: usize,
-    _initial: usize,
+    initial_heap_limit: usize,
 ) -> usize {
     // SAFETY: `data` is the address of the `Box<HeapGuard>` registered in `Runtime::create`; the
     // box is a field of the same `Runtime` and is dropped only after the isolate is disposed.
     let guard = unsafe { &*(data as *const HeapGuard) };
     guard.hit.store(true, Ordering::SeqCst);
-    guard.raises.fetch_add(1, Ordering::SeqCst);
+    let _ = guard.initial_limit.compare_exchange(
+        0,
+        initial_heap_limit,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
     guard.handle.terminate_execution();
     // Give the terminating script room to unwind instead of letting V8 abort the process.
     current_heap_limit + 64 * 1024 * 1024
@@ -255,12 +261,12 @@ impl Runtime {
         let heap_guard = Box::new(HeapGuard {
             handle: isolate.thread_safe_handle(),
             hit: AtomicBool::new(false),
-            raises: AtomicUsize::new(0),
+            initial_limit: AtomicUsize::new(0),
         });
-        if limits.max_heap_mb.is_some() {
-            let data = &*heap_guard as *const HeapGuard as *mut c_void;
-            isolate.add_near_heap_limit_callback(near_heap_limit, data);
-        }
+        // Always: even without an explicit limit, running out of heap must terminate the call,
+        // never abort the process.
+        let data = &*heap_guard as *const HeapGuard as *mut c_void;
+        isolate.add_near_heap_limit_callback(near_heap_limit, data);
         let (context, internals) = {
             let scope = &mut v8::HandleScope::new(&mut isolate);
             let (context, internals) = make_context(scope)?;
@@ -341,6 +347,13 @@ impl Runtime {
     /// True once the heap limit was reached: the isolate must be discarded.
     pub fn heap_limit_hit(&self) -> bool {
         self.heap_guard.hit.load(Ordering::SeqCst)
+    }
+
+    /// The heap limit in MiB: the configured one, else the one V8 enforced.
+    pub fn heap_limit_mb(&self) -> usize {
+        self.limits
+            .max_heap_mb
+            .unwrap_or_else(|| self.heap_guard.initial_limit.load(Ordering::SeqCst) / (1024 * 1024))
     }
 
     /// Unhandled promise rejections recorded since the last call of this method.

@@ -470,7 +470,7 @@ impl SsrIsolate {
             self.runtime.cancel_termination();
             Err(Error::HeapLimit {
                 entry: spec.name.to_string(),
-                limit_mb: self.runtime.limits().max_heap_mb.unwrap_or(0),
+                limit_mb: self.runtime.heap_limit_mb(),
             })
         } else if fired {
             self.poisoned = Some("a timeout terminated it".to_string());

@@ -83,6 +83,9 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
         phases.mark("print");
         phases.print();
     }
+    // The process ends here: tearing the isolate down would only spend time unmapping a heap
+    // the OS reclaims anyway.
+    std::mem::forget(isolate);
     Ok(())
 }
 
@@ -98,5 +101,6 @@ pub fn run_render(args: RenderArgs) -> Result<(), Error> {
         phases.mark("print");
         phases.print();
     }
+    std::mem::forget(isolate);
     Ok(())
 }

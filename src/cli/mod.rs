@@ -107,7 +107,8 @@ pub struct SandboxFlags {
     /// Origin fetch may reach even on a private address (repeatable).
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
-    /// Heap limit per isolate in MiB.
+    /// Heap limit per isolate in MiB (`serve` defaults to 512; otherwise V8's own limit).
+    /// Reaching it fails the call and replaces the isolate; it never aborts the process.
     #[arg(long, value_name = "MB")]
     pub max_heap_mb: Option<usize>,
 }

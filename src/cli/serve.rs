@@ -45,12 +45,19 @@ pub struct ServeArgs {
     pub build_in_process: bool,
 }
 
+/// Heap limit per isolate when `serve` is given none.
+const DEFAULT_SERVE_HEAP_MB: usize = 512;
+
 pub fn run(args: ServeArgs) -> Result<(), Error> {
     let config = PoolConfig {
         workers: args.workers.max(1),
         queue_per_worker: args.queue.max(1),
         isolation: args.isolation,
-        ssr: args.sandbox.config(Duration::from_millis(args.timeout_ms)),
+        ssr: {
+            let mut ssr = args.sandbox.config(Duration::from_millis(args.timeout_ms));
+            ssr.limits.max_heap_mb.get_or_insert(DEFAULT_SERVE_HEAP_MB);
+            ssr
+        },
         build: args.build.options()?,
         build_mode: if args.build_in_process {
             BuildMode::InProcess
