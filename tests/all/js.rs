@@ -51,6 +51,39 @@ fn run_js_test(file: &str) {
     );
 }
 
+/// The harness must be able to fail inside the engine too: a failed assertion, a rejected async
+/// test and a deep-equality mismatch are each reported as failures, and only the passing test counts.
+#[test]
+fn harness_reports_failures() {
+    let dir = root().join("tests/js");
+    let bundle = Bundle::from_file(fixture("errors/minimal.js")).unwrap();
+    let (_store, snapshot) = snapshot_of(&bundle);
+    let mut iso = isolate(&snapshot);
+    let runtime = iso.runtime();
+    let timeout = Duration::from_secs(10);
+    let harness = std::fs::read_to_string(dir.join("harness.js")).unwrap();
+    runtime.eval(&harness, "harness.js", timeout).unwrap();
+    let tests = r#"
+        __test("passes", () => assert.equal(1, 1));
+        __test("fails", () => assert.equal(1, 2));
+        __test("rejects", async () => { await new Promise((r) => setTimeout(r, 1)); throw "plain"; });
+        __test("deep", () => assert.deepEqual(new Map([[1, 2]]), new Map([[1, 3]])));
+    "#;
+    runtime.eval(tests, "self-check.js", timeout).unwrap();
+    let report = runtime
+        .eval("__run_tests()", "run-tests.js", timeout)
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["passed"], 1, "{report}");
+    let failed: Vec<&str> = report["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["fails", "rejects", "deep"], "{report}");
+}
+
 macro_rules! js_tests {
     ($($name:ident => $file:literal),* $(,)?) => {
         $(#[test] fn $name() { run_js_test($file); })*
