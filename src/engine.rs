@@ -34,6 +34,9 @@ pub struct Engine {
 }
 
 static ENGINE: OnceLock<Engine> = OnceLock::new();
+/// Set once V8's platform is initialised. `OnceLock::get_or_init` makes a second caller wait
+/// for an initialisation in progress on another thread.
+static PLATFORM: OnceLock<()> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
 assert_send_sync!(Engine);
@@ -44,6 +47,33 @@ impl Engine {
     /// # Errors
     /// Fails if V8 was already initialised in this process with different flags.
     pub fn init(config: EngineConfig) -> Result<&'static Engine> {
+        let engine = Engine::configure(config)?;
+        engine.start_platform();
+        Ok(engine)
+    }
+
+    /// Like [`Engine::init`], but initialises V8 on a background thread and returns at once, so
+    /// that a process can read and verify its snapshot while V8 starts (about a millisecond).
+    /// Everything that needs V8 goes through [`Engine::get`], which waits for it. The engine's
+    /// identity (flags, versions, fingerprint: all a snapshot key needs) is available at once.
+    ///
+    /// # Errors
+    /// As [`Engine::init`].
+    pub fn init_in_background(config: EngineConfig) -> Result<&'static Engine> {
+        let engine = Engine::configure(config)?;
+        if PLATFORM.get().is_none() {
+            let spawned = std::thread::Builder::new()
+                .name("v8-init".into())
+                .spawn(move || engine.start_platform());
+            if spawned.is_err() {
+                engine.start_platform();
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Records the engine's identity (flags, hashes, fingerprint), without starting V8.
+    fn configure(config: EngineConfig) -> Result<&'static Engine> {
         let wanted = normalize_flags(config.v8_flags.as_deref().unwrap_or(DEFAULT_V8_FLAGS));
         let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(engine) = ENGINE.get() {
@@ -55,12 +85,6 @@ impl Engine {
             }
             return Ok(engine);
         }
-        if !wanted.is_empty() {
-            v8::V8::set_flags_from_string(&wanted);
-        }
-        let platform = v8::new_default_platform(0, false).make_shared();
-        v8::V8::initialize_platform(platform);
-        v8::V8::initialize();
         let engine = Engine {
             flags_hash: *blake3::hash(wanted.as_bytes()).as_bytes(),
             v8_flags: wanted,
@@ -69,21 +93,42 @@ impl Engine {
         Ok(ENGINE.get_or_init(|| engine))
     }
 
-    /// The engine, initialising V8 with the default configuration if nothing did yet (flags from
-    /// the `COLDSTART_V8_FLAGS` environment variable, else [`DEFAULT_V8_FLAGS`]).
+    /// Sets the flags and initialises V8's platform, once; waits if another thread is doing it.
+    fn start_platform(&self) {
+        PLATFORM.get_or_init(|| {
+            if !self.v8_flags.is_empty() {
+                v8::V8::set_flags_from_string(&self.v8_flags);
+            }
+            let platform = v8::new_default_platform(0, false).make_shared();
+            v8::V8::initialize_platform(platform);
+            v8::V8::initialize();
+        });
+    }
+
+    /// The engine with V8 ready to create isolates: waits for a background initialisation, or
+    /// initialises V8 with the default configuration if nothing did yet (flags from the
+    /// `COLDSTART_V8_FLAGS` environment variable, else [`DEFAULT_V8_FLAGS`]).
     pub fn get() -> &'static Engine {
+        let engine = Engine::identity();
+        engine.start_platform();
+        engine
+    }
+
+    /// The engine's identity, without waiting for V8 (configured as [`Engine::get`] would if
+    /// nothing configured it yet). Enough for snapshot keys and header checks.
+    pub fn identity() -> &'static Engine {
         if let Some(engine) = ENGINE.get() {
             return engine;
         }
         let config = EngineConfig {
             v8_flags: std::env::var("COLDSTART_V8_FLAGS").ok(),
         };
-        match Engine::init(config) {
+        match Engine::configure(config) {
             Ok(engine) => engine,
             // A concurrent `init` with other flags won the race; use it.
             Err(_) => ENGINE
                 .get()
-                .expect("engine initialised by a concurrent caller"),
+                .expect("engine configured by a concurrent caller"),
         }
     }
 
@@ -97,7 +142,7 @@ impl Engine {
         self.flags_hash
     }
 
-    /// The V8 version string, e.g. `13.7.152.14-rusty`.
+    /// The V8 version string, e.g. `13.7.152.14-rusty` (a constant: V8 need not be running).
     pub fn v8_version(&self) -> &'static str {
         v8::V8::get_version()
     }

@@ -463,7 +463,7 @@ fn build_in_child(
     store: &SnapshotStore,
 ) -> Result<(Snapshot, bool)> {
     let bundle = Bundle::from_file(bundle_path)?;
-    let key = snapshot_key(Engine::get(), &bundle, &config.build);
+    let key = snapshot_key(Engine::identity(), &bundle, &config.build);
     if let Some(snapshot) = store.get(&key) {
         return Ok((snapshot, true));
     }
@@ -479,7 +479,7 @@ fn build_in_child(
             FunctionCode::Keep => "keep",
             FunctionCode::Clear => "clear",
         });
-    let flags = Engine::get().v8_flags();
+    let flags = Engine::identity().v8_flags();
     if !flags.is_empty() {
         command.arg(format!("--v8-flags={flags}"));
     }

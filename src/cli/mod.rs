@@ -215,6 +215,8 @@ impl RunFlags {
         let config = self.config();
         phases.mark("read bundle");
         if self.no_snapshot {
+            coldstart::Engine::get();
+            phases.mark("wait for V8 init");
             let iso = SsrIsolate::fresh(&bundle, config);
             phases.mark("fresh isolate");
             return iso;
@@ -223,8 +225,11 @@ impl RunFlags {
         let snapshot = match &self.snapshot {
             Some(path) => {
                 let snapshot = Snapshot::open_with(path, MapOptions::default())?;
-                let expected =
-                    coldstart::snapshot::snapshot_key(coldstart::Engine::get(), &bundle, &options);
+                let expected = coldstart::snapshot::snapshot_key(
+                    coldstart::Engine::identity(),
+                    &bundle,
+                    &options,
+                );
                 if snapshot.key() != expected {
                     return Err(coldstart::SnapshotError::KeyMismatch {
                         path: path.display().to_string(),
@@ -242,6 +247,8 @@ impl RunFlags {
             }
         };
         phases.mark("key + map + verify");
+        coldstart::Engine::get();
+        phases.mark("wait for V8 init");
         let iso = SsrIsolate::from_snapshot(&snapshot, config);
         phases.mark("isolate");
         iso
@@ -250,13 +257,30 @@ impl RunFlags {
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> Result<(), Error> {
-    coldstart::Engine::init(coldstart::EngineConfig {
+    // V8 starts on a background thread while the command reads and verifies its inputs; the
+    // first isolate waits for it (`Engine::get`).
+    coldstart::Engine::init_in_background(coldstart::EngineConfig {
         v8_flags: cli
             .v8_flags
             .clone()
             .or_else(|| std::env::var("COLDSTART_V8_FLAGS").ok()),
     })?;
-    match cli.command {
+    // Never exit (or unwind out of here) while V8 is still initialising on the other thread.
+    let _wait_for_v8 = WaitForV8;
+    dispatch(cli.command)
+}
+
+/// Waits for V8's initialisation when dropped.
+struct WaitForV8;
+
+impl Drop for WaitForV8 {
+    fn drop(&mut self) {
+        coldstart::Engine::get();
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Error> {
+    match command {
         Command::Build(args) => build::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Call(args) => call::run_call(args),

@@ -247,7 +247,7 @@ impl<'a> SnapshotBuilder<'a> {
 
     /// The key the snapshot will have.
     pub fn key(&self) -> [u8; 32] {
-        snapshot_key(Engine::get(), self.bundle, &self.options)
+        snapshot_key(Engine::identity(), self.bundle, &self.options)
     }
 
     /// Evaluates everything in a snapshot creator and serialises it.

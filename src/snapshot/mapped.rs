@@ -84,7 +84,7 @@ impl Snapshot {
     /// As [`Snapshot::open`].
     pub fn open_with(path: impl AsRef<Path>, options: MapOptions) -> Result<Self> {
         let path = path.as_ref();
-        let engine = Engine::get();
+        let engine = Engine::identity();
         let expected = Expected {
             engine_version: ENGINE_VERSION,
             v8_version: engine.v8_version(),
