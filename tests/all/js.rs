@@ -4,25 +4,32 @@
 
 use std::time::Duration;
 
-use coldstart::Bundle;
+use coldstart::{Bundle, Runtime};
 
 use crate::common::*;
 
-fn run_js_test(file: &str) {
-    let dir = root().join("tests/js");
-    let source = std::fs::read_to_string(dir.join(file)).unwrap();
+/// Runs `f` in an isolate restored from a snapshot, with the harness (`tests/js/harness.js`)
+/// evaluated in it.
+fn with_harness<R>(f: impl FnOnce(&mut Runtime) -> R) -> R {
     let bundle = Bundle::from_file(fixture("errors/minimal.js")).unwrap();
     let (_store, snapshot) = snapshot_of(&bundle);
     let mut iso = isolate(&snapshot);
     let runtime = iso.runtime();
-    let timeout = Duration::from_secs(60);
+    let harness = std::fs::read_to_string(root().join("tests/js/harness.js")).unwrap();
     runtime
-        .eval(
-            &std::fs::read_to_string(dir.join("harness.js")).unwrap(),
-            "harness.js",
-            timeout,
-        )
+        .eval(&harness, "harness.js", Duration::from_secs(10))
         .unwrap();
+    f(runtime)
+}
+
+fn run_js_test(file: &str) {
+    with_harness(|runtime| run_js_file(runtime, file));
+}
+
+fn run_js_file(runtime: &mut Runtime, file: &str) {
+    let dir = root().join("tests/js");
+    let source = std::fs::read_to_string(dir.join(file)).unwrap();
+    let timeout = Duration::from_secs(60);
     if let Some(line) = source.lines().find(|l| l.starts_with("// vectors: ")) {
         for vector in line.trim_start_matches("// vectors: ").split_whitespace() {
             let text = std::fs::read_to_string(dir.join("vectors").join(vector)).unwrap();
@@ -55,33 +62,28 @@ fn run_js_test(file: &str) {
 /// test and a deep-equality mismatch are each reported as failures, and only the passing test counts.
 #[test]
 fn harness_reports_failures() {
-    let dir = root().join("tests/js");
-    let bundle = Bundle::from_file(fixture("errors/minimal.js")).unwrap();
-    let (_store, snapshot) = snapshot_of(&bundle);
-    let mut iso = isolate(&snapshot);
-    let runtime = iso.runtime();
-    let timeout = Duration::from_secs(10);
-    let harness = std::fs::read_to_string(dir.join("harness.js")).unwrap();
-    runtime.eval(&harness, "harness.js", timeout).unwrap();
-    let tests = r#"
-        __test("passes", () => assert.equal(1, 1));
-        __test("fails", () => assert.equal(1, 2));
-        __test("rejects", async () => { await new Promise((r) => setTimeout(r, 1)); throw "plain"; });
-        __test("deep", () => assert.deepEqual(new Map([[1, 2]]), new Map([[1, 3]])));
-    "#;
-    runtime.eval(tests, "self-check.js", timeout).unwrap();
-    let report = runtime
-        .eval("__run_tests()", "run-tests.js", timeout)
-        .unwrap();
-    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
-    assert_eq!(report["passed"], 1, "{report}");
-    let failed: Vec<&str> = report["failed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(failed, ["fails", "rejects", "deep"], "{report}");
+    with_harness(|runtime| {
+        let timeout = Duration::from_secs(10);
+        let tests = r#"
+            __test("passes", () => assert.equal(1, 1));
+            __test("fails", () => assert.equal(1, 2));
+            __test("rejects", async () => { await new Promise((r) => setTimeout(r, 1)); throw "plain"; });
+            __test("deep", () => assert.deepEqual(new Map([[1, 2]]), new Map([[1, 3]])));
+        "#;
+        runtime.eval(tests, "self-check.js", timeout).unwrap();
+        let report = runtime
+            .eval("__run_tests()", "run-tests.js", timeout)
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["passed"], 1, "{report}");
+        let failed: Vec<&str> = report["failed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(failed, ["fails", "rejects", "deep"], "{report}");
+    });
 }
 
 macro_rules! js_tests {
