@@ -91,6 +91,18 @@ pub fn rss_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// Times `create` (isolate ready) and then the first render of the plan's route on the isolate.
+fn ready_then_render(
+    create: impl FnOnce() -> Result<SsrIsolate>,
+    plan: &BenchPlan,
+) -> Result<(SsrIsolate, f64, f64)> {
+    let (iso, ready_ms) = time_ms(create);
+    let mut iso = iso?;
+    let (page, first_ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
+    page?;
+    Ok((iso, ready_ms, first_ms))
+}
+
 /// Runs every measurement. `tick` is called once per sample (progress bars).
 ///
 /// # Errors
@@ -126,20 +138,16 @@ pub fn run(
         plain.eval("1");
         drop(plain);
 
-        let (iso, ms) = time_ms(|| SsrIsolate::fresh(bundle, config.clone()));
-        let mut iso = iso?;
-        fresh.push(ms);
-        let (page, ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
-        page?;
-        first_fresh.push(ms);
+        let (iso, ready_ms, first_ms) =
+            ready_then_render(|| SsrIsolate::fresh(bundle, config.clone()), plan)?;
+        fresh.push(ready_ms);
+        first_fresh.push(first_ms);
         drop(iso);
 
-        let (iso, ms) = time_ms(|| SsrIsolate::from_snapshot(snapshot, config.clone()));
-        let mut iso = iso?;
-        snap.push(ms);
-        let (page, ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
-        page?;
-        first_snap.push(ms);
+        let (mut iso, ready_ms, first_ms) =
+            ready_then_render(|| SsrIsolate::from_snapshot(snapshot, config.clone()), plan)?;
+        snap.push(ready_ms);
+        first_snap.push(first_ms);
         let (reset, ms) = time_ms(|| iso.reset_context());
         reset?;
         context.push(ms);

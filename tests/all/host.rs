@@ -243,6 +243,16 @@ fn fetches_in_one_call_run_concurrently() {
     );
 }
 
+/// Fetches `url` and returns `"Name: message"` of the error it fails with, or `"reached"`.
+fn fetch_error(iso: &mut SsrIsolate, url: &str) -> String {
+    let value = run(
+        iso,
+        &format!(r#"try {{ await fetch("{url}"); return "reached"; }} catch (e) {{ return e.name + ": " + e.message; }}"#),
+    )
+    .unwrap();
+    value.as_str().unwrap().to_string()
+}
+
 #[test]
 fn private_and_loopback_addresses_are_refused_by_default() {
     let server = TestHttp::start();
@@ -264,12 +274,7 @@ fn private_and_loopback_addresses_are_refused_by_default() {
         "http://0.0.0.0/".to_string(),
         "http://0x7f.1/".to_string(),
     ] {
-        let value = run(
-            &mut iso,
-            &format!(r#"try {{ await fetch("{url}"); return "reached"; }} catch (e) {{ return e.name + ": " + e.message; }}"#),
-        )
-        .unwrap();
-        let text = value.as_str().unwrap();
+        let text = fetch_error(&mut iso, &url);
         assert!(
             text.starts_with("TypeError:") && text.contains("SSRF policy"),
             "{url}: {text}"
@@ -284,15 +289,8 @@ fn redirects_are_checked_again_at_every_hop() {
     let mut iso = with_runtime(&snapshot, server.allowed());
     let o = server.origin();
     for path in ["/redirect-private", "/redirect-other-port"] {
-        let value = run(
-            &mut iso,
-            &format!(r#"try {{ await fetch("{o}{path}"); return "reached"; }} catch (e) {{ return e.message; }}"#),
-        )
-        .unwrap();
-        assert!(
-            value.as_str().unwrap().contains("SSRF policy"),
-            "{path}: {value}"
-        );
+        let text = fetch_error(&mut iso, &format!("{o}{path}"));
+        assert!(text.contains("SSRF policy"), "{path}: {text}");
     }
 }
 
