@@ -12,6 +12,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong in coldstart.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// JavaScript threw (or failed to compile).
     #[error(transparent)]
@@ -80,6 +81,30 @@ pub enum Error {
     /// Invalid configuration or argument.
     #[error("{0}")]
     Invalid(String),
+    /// A snapshot could not be built (by a child build process, or a build that was killed).
+    #[error("building {bundle}: {detail}")]
+    BuildFailed {
+        /// The bundle.
+        bundle: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// A reload was asked for while another one is running.
+    #[error("a reload is already in progress")]
+    ReloadInProgress,
+    /// The worker that took a job could not run it (it had no isolate, or it panicked); the
+    /// pool replaces it.
+    #[error("the worker could not run the job (no isolate, or it panicked); it is being replaced")]
+    WorkerLost,
+    /// A thread could not be started.
+    #[error("cannot spawn the {what}: {source}")]
+    Spawn {
+        /// Which thread.
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A pool could not accept more work.
     #[error("pool overloaded: {0}")]
     Overloaded(String),
@@ -267,6 +292,34 @@ pub enum SnapshotError {
         path: String,
         /// What is wrong.
         detail: String,
+    },
+    /// The file is longer than its header says (bytes appended after the payload).
+    #[error("snapshot `{path}` has a length mismatch: {detail}")]
+    LengthMismatch {
+        /// The file.
+        path: String,
+        /// Expected vs found lengths.
+        detail: String,
+    },
+    /// The mapped file changed on disk after it was verified (truncated, rewritten in place):
+    /// V8 must not read it again.
+    #[error("snapshot `{path}` changed on disk after it was verified ({detail}); refusing to restore from it")]
+    ChangedOnDisk {
+        /// The file.
+        path: String,
+        /// What changed.
+        detail: String,
+    },
+    /// The snapshot's heap does not fit the isolate's heap limit: V8 would abort while
+    /// deserialising it.
+    #[error("snapshot `{path}` needs about {needed_mb} MiB of heap to restore, more than the heap limit of {limit_mb} MiB")]
+    HeapTooSmall {
+        /// The file.
+        path: String,
+        /// Heap the snapshot needs, with headroom, in MiB.
+        needed_mb: usize,
+        /// The isolate's heap limit in MiB.
+        limit_mb: usize,
     },
     /// The snapshot's key is not the one asked for.
     #[error("snapshot `{path}` holds key {found}, expected {expected}")]

@@ -12,17 +12,19 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SnapshotError};
+use crate::isolate::Limits;
+use crate::snapshot::builder::default_build_limits;
 use crate::snapshot::format::hex;
-use crate::snapshot::{snapshot_key, BuildOptions, FunctionCode, Snapshot, SnapshotStore};
+use crate::snapshot::{snapshot_key, BuildOptions, Snapshot, SnapshotStore};
 use crate::ssr::{SsrConfig, SsrIsolate};
 use crate::Engine;
 
@@ -73,6 +75,8 @@ pub struct PoolConfig {
     pub ssr: SsrConfig,
     /// Snapshot build options.
     pub build: BuildOptions,
+    /// Deadline and heap limit of a build (a child build is killed shortly after its deadline).
+    pub build_limits: Limits,
     /// Where reload builds run.
     pub build_mode: BuildMode,
     /// The snapshot store.
@@ -87,6 +91,7 @@ impl Default for PoolConfig {
             isolation: Isolation::PerWorker,
             ssr: SsrConfig::default(),
             build: BuildOptions::default(),
+            build_limits: default_build_limits(),
             build_mode: BuildMode::InProcess,
             store_dir: PathBuf::from(crate::snapshot::DEFAULT_STORE_DIR),
         }
@@ -159,6 +164,12 @@ struct Shared {
     store: SnapshotStore,
     reload_lock: Mutex<()>,
     ready_workers: AtomicUsize,
+    /// The bundle the pool was started from, to rebuild a snapshot damaged on disk.
+    bundle_path: Option<PathBuf>,
+    /// One worker at a time replaces a damaged snapshot; the others wait for its result.
+    repair_lock: Mutex<()>,
+    /// Set by [`IsolatePool::shutdown`]: running child builds are killed.
+    shutting_down: AtomicBool,
 }
 
 /// A `Send + Sync` pool of SSR isolates.
@@ -190,7 +201,8 @@ impl IsolatePool {
     /// No usable snapshot; worker threads cannot be spawned.
     pub fn start(bundle_path: &Path, config: PoolConfig) -> Result<Self> {
         let store = SnapshotStore::open(&config.store_dir)?;
-        let snapshot = match build_and_verify(bundle_path, &config, &store) {
+        let snapshot = match build_and_verify(bundle_path, &config, &store, &AtomicBool::new(false))
+        {
             Ok((snapshot, _)) => {
                 store.set_current(&snapshot.key())?;
                 snapshot
@@ -203,7 +215,7 @@ impl IsolatePool {
                 snapshot
             }
         };
-        Self::with_snapshot(snapshot, store, config)
+        Self::spawn(snapshot, store, config, Some(bundle_path.to_path_buf()))
     }
 
     /// Starts a pool on an already verified snapshot.
@@ -214,6 +226,15 @@ impl IsolatePool {
         snapshot: Snapshot,
         store: SnapshotStore,
         config: PoolConfig,
+    ) -> Result<Self> {
+        Self::spawn(snapshot, store, config, None)
+    }
+
+    fn spawn(
+        snapshot: Snapshot,
+        store: SnapshotStore,
+        config: PoolConfig,
+        bundle_path: Option<PathBuf>,
     ) -> Result<Self> {
         let shared = Arc::new(Shared {
             current: RwLock::new(Arc::new(Generation {
@@ -226,6 +247,9 @@ impl IsolatePool {
             reload_lock: Mutex::new(()),
             ready_workers: AtomicUsize::new(0),
             config: config.clone(),
+            bundle_path,
+            repair_lock: Mutex::new(()),
+            shutting_down: AtomicBool::new(false),
         });
         let mut workers = Vec::new();
         for index in 0..config.workers.max(1) {
@@ -236,7 +260,10 @@ impl IsolatePool {
                 .name(format!("coldstart-worker-{index}"))
                 .stack_size(8 * 1024 * 1024)
                 .spawn(move || worker_loop(shared_w, rx, load_w))
-                .map_err(|e| Error::Invalid(format!("cannot spawn worker thread: {e}")))?;
+                .map_err(|e| Error::Spawn {
+                    what: "worker thread",
+                    source: e,
+                })?;
             workers.push(Worker { tx, load });
         }
         Ok(IsolatePool {
@@ -313,9 +340,7 @@ impl IsolatePool {
         self.dispatch(Box::new(move |iso| {
             let _ = tx.send(f(iso));
         }))?;
-        rx.await.map_err(|_| {
-            Error::Invalid("the worker panicked while running the job; it was replaced".to_string())
-        })
+        rx.await.map_err(|_| Error::WorkerLost)
     }
 
     /// Blocking variant of [`IsolatePool::execute`] (not for use on an async runtime thread).
@@ -331,9 +356,7 @@ impl IsolatePool {
         self.dispatch(Box::new(move |iso| {
             let _ = tx.send(f(iso));
         }))?;
-        rx.recv().map_err(|_| {
-            Error::Invalid("the worker panicked while running the job; it was replaced".to_string())
-        })
+        rx.recv().map_err(|_| Error::WorkerLost)
     }
 
     /// Builds `bundle_path` into a new snapshot, verifies it, and makes it current. On any error
@@ -344,13 +367,20 @@ impl IsolatePool {
     /// # Errors
     /// Build or verification failures.
     pub fn reload(&self, bundle_path: &Path) -> Result<ReloadReport> {
-        let _one_at_a_time = self
-            .shared
-            .reload_lock
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        // Reloads never queue: one that arrives while another runs is refused at once (the
+        // running one is bounded by the build deadline).
+        let _one_at_a_time = match self.shared.reload_lock.try_lock() {
+            Ok(guard) => guard,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Err(Error::ReloadInProgress),
+        };
         let started = Instant::now();
-        let result = build_and_verify(bundle_path, &self.shared.config, &self.shared.store);
+        let result = build_and_verify(
+            bundle_path,
+            &self.shared.config,
+            &self.shared.store,
+            &self.shared.shutting_down,
+        );
         let (snapshot, cached) = match result {
             Ok(ok) => ok,
             Err(error) => {
@@ -373,6 +403,12 @@ impl IsolatePool {
         };
         tracing::info!(key = %report.key, generation = report.generation, ms = report.reload_ms, "reloaded");
         Ok(report)
+    }
+
+    /// Stops the pool's background work: a running child build is killed (and reaped) at once,
+    /// so that a server can exit without leaving it behind. Requests already queued still run.
+    pub fn shutdown(&self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
     }
 
     /// Returns to the previous snapshot.
@@ -422,51 +458,72 @@ impl IsolatePool {
 }
 
 /// Builds (or finds) the snapshot of `bundle_path` and proves it can serve: restore an isolate
-/// and resolve the contract's required entries.
+/// and resolve the contract's required entries. `cancel` kills a child build when set.
 fn build_and_verify(
     bundle_path: &Path,
     config: &PoolConfig,
     store: &SnapshotStore,
+    cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
     let (snapshot, cached) = match &config.build_mode {
         BuildMode::InProcess => {
             let bundle = Bundle::from_file(bundle_path)?;
-            let (store, options) = (store.clone(), config.build.clone());
+            let (store, options, limits) =
+                (store.clone(), config.build.clone(), config.build_limits);
             // A dedicated thread: the caller may be a worker or a runtime thread.
             let loaded = std::thread::Builder::new()
                 .name("coldstart-build".to_string())
                 .stack_size(8 * 1024 * 1024)
-                .spawn(move || store.get_or_build(&bundle, &options))
-                .map_err(|e| Error::Invalid(format!("cannot spawn build thread: {e}")))?
+                .spawn(move || store.get_or_build_within(&bundle, &options, limits))
+                .map_err(|e| Error::Spawn {
+                    what: "build thread",
+                    source: e,
+                })?
                 .join()
-                .map_err(|_| Error::Invalid("the snapshot build panicked".to_string()))??;
+                .map_err(|_| Error::WorkerLost)??;
             (loaded.snapshot, loaded.cached)
         }
-        BuildMode::ChildProcess { exe } => build_in_child(exe, bundle_path, config, store)?,
+        BuildMode::ChildProcess { exe } => build_in_child(exe, bundle_path, config, store, cancel)?,
     };
-    let check = snapshot.clone();
-    let ssr = config.ssr.clone();
+    verify(&snapshot, &config.ssr)?;
+    Ok((snapshot, cached))
+}
+
+/// Restores an isolate from `snapshot` with the workers' settings, on a thread of its own.
+/// Runs no bundle code beyond what a worker's restore runs, under the same limits; a snapshot
+/// whose heap does not fit them is refused before V8 reads it.
+fn verify(snapshot: &Snapshot, ssr: &SsrConfig) -> Result<()> {
+    let (check, ssr) = (snapshot.clone(), ssr.clone());
     std::thread::Builder::new()
         .name("coldstart-verify".to_string())
         .stack_size(8 * 1024 * 1024)
         .spawn(move || SsrIsolate::from_snapshot(&check, ssr).map(drop))
-        .map_err(|e| Error::Invalid(format!("cannot spawn verification thread: {e}")))?
+        .map_err(|e| Error::Spawn {
+            what: "verification thread",
+            source: e,
+        })?
         .join()
-        .map_err(|_| Error::Invalid("verifying the new snapshot panicked".to_string()))??;
-    Ok((snapshot, cached))
+        .map_err(|_| Error::WorkerLost)?
 }
+
+/// How long a child build may outlive its own deadline before it is killed: its start-up and
+/// the write of the snapshot file.
+const CHILD_BUILD_GRACE: Duration = Duration::from_secs(5);
 
 fn build_in_child(
     exe: &Path,
     bundle_path: &Path,
     config: &PoolConfig,
     store: &SnapshotStore,
+    cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
     let bundle = Bundle::from_file(bundle_path)?;
     let key = snapshot_key(Engine::identity(), &bundle, &config.build);
     if let Some(snapshot) = store.get(&key) {
         return Ok((snapshot, true));
     }
+    let options = serde_json::to_string(&config.build).map_err(anyhow::Error::from)?;
+    let limits = config.build_limits;
     let mut command = std::process::Command::new(exe);
     command
         .arg("build")
@@ -474,27 +531,27 @@ fn build_in_child(
         .arg("--store")
         .arg(store.dir())
         .arg("--json")
-        .arg("--function-code")
-        .arg(match config.build.function_code {
-            FunctionCode::Keep => "keep",
-            FunctionCode::Clear => "clear",
-        });
+        .arg("--exit-with-parent")
+        .arg("--options-json")
+        .arg(options)
+        .arg("--build-timeout-ms")
+        .arg(limits.load_timeout().as_millis().to_string());
+    if let Some(mb) = limits.max_heap_mb {
+        command.arg("--build-max-heap-mb").arg(mb.to_string());
+    }
     let flags = Engine::identity().v8_flags();
     if !flags.is_empty() {
         command.arg(format!("--v8-flags={flags}"));
     }
-    for call in &config.build.warmup {
-        command
-            .arg("--warmup")
-            .arg(format!("{}={}", call.route, call.props_json));
-    }
-    if config.build.allow_pending_timers {
-        command.arg("--allow-pending-timers");
-    }
-    let output = command
-        .env("COLDSTART_LOG", "error")
-        .output()
-        .map_err(|e| Error::io("cannot run the snapshot builder", exe, e))?;
+    command.env("COLDSTART_LOG", "error");
+    let deadline = Instant::now() + limits.load_timeout() + CHILD_BUILD_GRACE;
+    let output = run_child(command, deadline, cancel).map_err(|e| match e {
+        ChildFailure::Spawn(source) => Error::io("cannot run the snapshot builder", exe, source),
+        ChildFailure::Killed(why) => Error::BuildFailed {
+            bundle: bundle_path.display().to_string(),
+            detail: format!("the snapshot builder was killed: {why}"),
+        },
+    })?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let message = stderr
@@ -502,23 +559,143 @@ fn build_in_child(
             .strip_prefix("error: ")
             .unwrap_or(stderr.trim())
             .to_string();
-        let message = if message.is_empty() {
+        let detail = if message.is_empty() {
             format!("the snapshot builder died ({})", output.status)
         } else {
             message
         };
-        return Err(Error::Invalid(format!(
-            "building {}: {message}",
-            bundle_path.display()
-        )));
+        return Err(Error::BuildFailed {
+            bundle: bundle_path.display().to_string(),
+            detail,
+        });
     }
-    let snapshot = store.get(&key).ok_or_else(|| {
-        Error::Invalid(format!(
+    let snapshot = store.get(&key).ok_or_else(|| Error::BuildFailed {
+        bundle: bundle_path.display().to_string(),
+        detail: format!(
             "the builder exited cleanly but {} is missing or invalid",
             store.path_for(&key).display()
-        ))
+        ),
     })?;
     Ok((snapshot, false))
+}
+
+enum ChildFailure {
+    Spawn(std::io::Error),
+    Killed(&'static str),
+}
+
+/// Runs `command` to completion, collecting its output; kills and reaps it past `deadline` or
+/// when `cancel` is set. (The child also exits by itself if this process dies first:
+/// `--exit-with-parent`.)
+fn run_child(
+    mut command: std::process::Command,
+    deadline: Instant,
+    cancel: &AtomicBool,
+) -> std::result::Result<std::process::Output, ChildFailure> {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(ChildFailure::Spawn)?;
+    // Drain both pipes on threads so that a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) => {}
+            Err(_) => break Err("its status could not be read"),
+        }
+        if cancel.load(Ordering::SeqCst) {
+            break Err("the server is shutting down");
+        }
+        if Instant::now() >= deadline {
+            break Err("it outlived the build deadline");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let status = match status {
+        Ok(status) => status,
+        Err(why) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(ChildFailure::Killed(why));
+        }
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Replaces the generation whose snapshot file changed on disk under the workers: the store's
+/// file is verified again (it may have been replaced by a good copy), else the snapshot is
+/// rebuilt from the bundle the pool was started from. One worker repairs; others wait for it.
+fn repair(shared: &Shared, damaged: &Generation) -> Result<()> {
+    let _one_repair = shared.repair_lock.lock().unwrap_or_else(|p| p.into_inner());
+    let current = shared
+        .current
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if current.number != damaged.number {
+        return Ok(()); // Another worker repaired it (or a reload replaced it) meanwhile.
+    }
+    let key = damaged.snapshot.key();
+    let snapshot = match shared.store.get(&key) {
+        Some(snapshot) => {
+            verify(&snapshot, &shared.config.ssr)?;
+            snapshot
+        }
+        None => {
+            let bundle_path = shared
+                .bundle_path
+                .as_deref()
+                .ok_or_else(|| Error::BuildFailed {
+                    bundle: damaged.snapshot.header().bundle_name.clone(),
+                    detail:
+                        "the snapshot changed on disk and the pool has no bundle to rebuild it from"
+                            .to_string(),
+                })?;
+            build_and_verify(
+                bundle_path,
+                &shared.config,
+                &shared.store,
+                &shared.shutting_down,
+            )?
+            .0
+        }
+    };
+    tracing::warn!(key = %snapshot.key_hex(), "snapshot file changed on disk; re-verified and re-mapped");
+    let mut current = shared.current.write().unwrap_or_else(|p| p.into_inner());
+    *current = Arc::new(Generation {
+        number: current.number + 1,
+        snapshot,
+    });
+    Ok(())
 }
 
 fn worker_loop(shared: Arc<Shared>, rx: mpsc::Receiver<Message>, load: Arc<AtomicUsize>) {
@@ -562,6 +739,19 @@ fn worker_loop(shared: Arc<Shared>, rx: mpsc::Receiver<Message>, load: Arc<Atomi
                     if !announced_ready {
                         announced_ready = true;
                         shared.ready_workers.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Err(Error::Snapshot(refusal))
+                    if matches!(*refusal, SnapshotError::ChangedOnDisk { .. }) =>
+                {
+                    tracing::error!(error = %refusal, "the current snapshot cannot be restored");
+                    match repair(&shared, &generation) {
+                        Ok(()) => continue,
+                        // Not retried in a loop: the next request (or a reload) tries again.
+                        Err(error) => tracing::error!(
+                            %error,
+                            "cannot repair the snapshot; requests fail until it is repaired or reloaded"
+                        ),
                     }
                 }
                 Err(error) => {

@@ -71,15 +71,42 @@ pub struct AppState {
     pub bundle_path: PathBuf,
     /// HTTP metrics.
     pub metrics: HttpMetrics,
+    /// Connection settings.
+    pub http: HttpOptions,
+}
+
+/// Connection settings of the HTTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpOptions {
+    /// A connection that has not sent a whole request head this long after it was opened, or
+    /// after its previous response (an idle keep-alive connection), is closed.
+    pub header_read_timeout: Duration,
+    /// How long a shutdown waits for in-flight requests before it gives up on them.
+    pub drain_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            header_read_timeout: Duration::from_secs(15),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 impl AppState {
-    /// State for `pool` serving `bundle_path`.
+    /// State for `pool` serving `bundle_path`, with default [`HttpOptions`].
     pub fn new(pool: IsolatePool, bundle_path: PathBuf) -> Arc<Self> {
+        Self::with_http(pool, bundle_path, HttpOptions::default())
+    }
+
+    /// State for `pool` serving `bundle_path` with connection settings `http`.
+    pub fn with_http(pool: IsolatePool, bundle_path: PathBuf, http: HttpOptions) -> Arc<Self> {
         Arc::new(AppState {
             pool,
             bundle_path,
             metrics: HttpMetrics::default(),
+            http,
         })
     }
 }
@@ -230,12 +257,31 @@ fn parse_json(entry: &str, text: &str) -> Result<Value, Error> {
     })
 }
 
+/// The HTTP status in `field` of a handler's result: `default` when absent, an error when it is
+/// not an integer in 100..=999 (never wrapped into range).
+fn status_field(entry: &str, value: &Value, field: &str, default: u16) -> Result<u16, Error> {
+    match value.get(field) {
+        None | Some(Value::Null) => Ok(default),
+        Some(code) => code
+            .as_u64()
+            .filter(|c| (100..=999).contains(c))
+            .map(|c| c as u16)
+            .ok_or_else(|| Error::BadResult {
+                entry: entry.to_string(),
+                detail: format!("{field} {code} is not an HTTP status (100-999)"),
+            }),
+    }
+}
+
 fn handler_reply(entry: &str, text: &str) -> Result<Reply, Error> {
     let value = parse_json(entry, text)?;
-    let status = value
-        .get("statusCode")
-        .and_then(Value::as_u64)
-        .unwrap_or(200) as u16;
+    if !value.is_object() {
+        return Err(Error::BadResult {
+            entry: entry.to_string(),
+            detail: format!("expected an object {{statusCode, headers, body}}, got `{value}`"),
+        });
+    }
+    let status = status_field(entry, &value, "statusCode", 200)?;
     let mut headers = headers_of(value.get("headers"));
     let body = match value.get("body") {
         Some(Value::String(s)) => s.clone(),
@@ -290,7 +336,7 @@ fn route(iso: &mut SsrIsolate, req: &mut RequestData) -> Result<Reply, Error> {
         {
             "redirect" => {
                 let url = action.get("url").and_then(Value::as_str).unwrap_or("/");
-                let status = action.get("status").and_then(Value::as_u64).unwrap_or(307) as u16;
+                let status = status_field("__rex_run_middleware", &action, "status", 307)?;
                 let mut reply = Reply::redirect(status, url);
                 reply.headers.extend(extra_headers);
                 return Ok(reply);
@@ -358,21 +404,16 @@ fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Rep
             .get("destination")
             .and_then(Value::as_str)
             .unwrap_or("/");
-        let status = redirect
-            .get("statusCode")
-            .and_then(Value::as_u64)
-            .map(|s| s as u16)
-            .unwrap_or(
-                if redirect
-                    .get("permanent")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-                {
-                    308
-                } else {
-                    307
-                },
-            );
+        let permanent = redirect
+            .get("permanent")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let status = status_field(
+            "__rex_get_server_side_props",
+            redirect,
+            "statusCode",
+            if permanent { 308 } else { 307 },
+        )?;
         return Ok(Reply::redirect(status, destination));
     }
     if gssp
@@ -414,8 +455,8 @@ fn error_reply(error: &Error) -> Reply {
         Error::Timeout { .. } => {
             Reply::text(504, "Gateway Timeout: the page took too long to render\n")
         }
-        Error::Overloaded(_) => {
-            let mut reply = Reply::text(503, "Service Unavailable: overloaded\n");
+        Error::Overloaded(_) | Error::WorkerLost => {
+            let mut reply = Reply::text(503, "Service Unavailable\n");
             reply
                 .headers
                 .push(("retry-after".to_string(), "1".to_string()));
@@ -551,10 +592,15 @@ pub async fn reload(state: &Arc<AppState>) -> Reply {
         Ok(Ok(report)) => Reply::json(200, &json!(report)),
         Ok(Err(error)) => {
             let status = match error {
+                Error::ReloadInProgress => 409,
                 Error::Js(_)
                 | Error::MissingGlobal { .. }
                 | Error::Hygiene(_)
                 | Error::Io { .. }
+                | Error::BuildFailed { .. }
+                | Error::Timeout { .. }
+                | Error::HeapLimit { .. }
+                | Error::Snapshot(_)
                 | Error::Invalid(_) => 422,
                 _ => 500,
             };
@@ -605,7 +651,11 @@ async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Reply {
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
         Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
-        Err(_) => return Reply::text(413, "Payload Too Large\n"),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Reply::text(413, "Payload Too Large\n")
+        }
+        // A malformed body (bad chunk size, truncated chunk): the client's fault.
+        Err(_) => return Reply::text(400, "Bad Request: malformed request body\n"),
     };
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in parts.headers.iter() {
@@ -672,9 +722,14 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let header_read_timeout = state.http.header_read_timeout;
                 let state = state.clone();
                 let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                // The header-read timer also runs while a keep-alive connection waits for its
+                // next request, so it bounds idle connections too (slowloris included).
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(header_read_timeout)
                     .keep_alive(true)
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -688,9 +743,10 @@ pub async fn serve(
         }
     }
     drop(listener);
+    let drain = state.http.drain_timeout;
     tokio::select! {
         _ = graceful.shutdown() => tracing::info!("all connections drained"),
-        _ = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("drain timed out after 30 s"),
+        _ = tokio::time::sleep(drain) => tracing::warn!("drain timed out after {} ms", drain.as_millis()),
     }
     Ok(())
 }

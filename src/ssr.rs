@@ -13,10 +13,9 @@ use serde::Deserialize;
 use crate::bundle::Bundle;
 use crate::error::{Error, JsError, Result};
 use crate::event_loop::{self, Deadline, Exit};
-use crate::isolate::{js_error_from, Limits, Origin, Runtime};
+use crate::isolate::{js_error_from, string_result, Limits, Origin, Runtime};
 use crate::runtime::RuntimeOptions;
 use crate::snapshot::Snapshot;
-use crate::watchdog;
 
 /// Globals a bundle must define; checked when a snapshot is built.
 pub const REQUIRED_ENTRIES: [&str; 3] = [
@@ -280,7 +279,6 @@ impl Entries {
 /// Not `Send`: it lives on the thread that created it (the pool keeps one per worker thread).
 pub struct SsrIsolate {
     entries: Entries,
-    watch: watchdog::Watch,
     runtime: Runtime,
     config: SsrConfig,
     bundle_name: String,
@@ -298,7 +296,6 @@ impl SsrIsolate {
         let entries = Entries::resolve(&mut runtime, &bundle_name)?;
         Ok(SsrIsolate {
             entries,
-            watch: watchdog::Watch::new(runtime.thread_safe_handle()),
             runtime,
             config,
             bundle_name,
@@ -315,7 +312,6 @@ impl SsrIsolate {
         let entries = Entries::resolve(&mut runtime, bundle.name())?;
         Ok(SsrIsolate {
             entries,
-            watch: watchdog::Watch::new(runtime.thread_safe_handle()),
             runtime,
             config,
             bundle_name: bundle.name().to_string(),
@@ -411,7 +407,7 @@ impl SsrIsolate {
             return Err(Error::NotLoaded { entry: spec.name });
         }
         let deadline = Deadline::after(self.config.call_timeout);
-        let armed = self.watch.arm(deadline.at);
+        let armed = self.runtime.guard().arm(deadline.at);
         let entries = &self.entries;
         let result = self
             .runtime
@@ -420,7 +416,7 @@ impl SsrIsolate {
                 let value = call_function(scope, function, args, spec.name)?;
                 let value =
                     event_loop::settle(scope, internals, state, value, spec.name, deadline)?;
-                let text = value.to_rust_string_lossy(scope);
+                let text = string_result(scope, value, spec.name)?;
                 match spec.protocol {
                     Protocol::Sync => Ok(text),
                     Protocol::Resolve { marker, resolver } if text == marker => {
@@ -432,7 +428,7 @@ impl SsrIsolate {
                         let value = event_loop::settle(
                             scope, internals, state, value, spec.name, deadline,
                         )?;
-                        Ok(value.to_rust_string_lossy(scope))
+                        string_result(scope, value, spec.name)
                     }
                     Protocol::Pending {
                         marker,
@@ -458,28 +454,33 @@ impl SsrIsolate {
                         }
                         let finalize = lookup(scope, entries, finalize, spec.name)?;
                         let value = call_function(scope, finalize, &[], spec.name)?;
-                        Ok(value.to_rust_string_lossy(scope))
+                        string_result(scope, value, spec.name)
                     }
                     _ => Ok(text),
                 }
             });
         let fired = armed.fired();
         drop(armed);
-        let result = if self.runtime.heap_limit_hit() {
-            self.poisoned = Some("reaching the heap limit".to_string());
-            self.runtime.cancel_termination();
-            Err(Error::HeapLimit {
-                entry: spec.name.to_string(),
-                limit_mb: self.runtime.heap_limit_mb(),
-            })
-        } else if fired {
-            self.poisoned = Some("a timeout terminated it".to_string());
-            self.runtime.cancel_termination();
-            Err(deadline.error(spec.name))
-        } else {
-            result
+        let terminated = self.runtime.guard().termination_error(
+            fired,
+            self.runtime.limits(),
+            spec.name,
+            deadline.budget,
+        );
+        let result = match terminated {
+            Some(error) => {
+                self.poisoned = Some(match error {
+                    Error::HeapLimit { .. } => "reaching the heap limit".to_string(),
+                    _ => "a timeout terminated it".to_string(),
+                });
+                self.runtime.cancel_termination();
+                Err(error)
+            }
+            None => result,
         };
-        self.runtime.end_call();
+        if let Some(reason) = self.runtime.end_call() {
+            self.poisoned.get_or_insert(reason);
+        }
         result
     }
 

@@ -128,7 +128,7 @@ impl Watch {
     }
 
     /// Terminates the isolate's running JS at `deadline` unless the guard is dropped first.
-    pub fn arm(&self, deadline: Instant) -> Armed<'_> {
+    pub fn arm(&self, deadline: Instant) -> Armed {
         let dog = watchdog();
         let at = deadline.saturating_duration_since(dog.epoch).as_micros() as u64;
         self.slot.fired.store(false, Ordering::SeqCst);
@@ -137,23 +137,25 @@ impl Watch {
             let _lock = dog.park_lock.lock().unwrap_or_else(|p| p.into_inner());
             dog.wake.notify_one();
         }
-        Armed { slot: &self.slot }
+        Armed {
+            slot: self.slot.clone(),
+        }
     }
 }
 
-/// An armed deadline; dropping it disarms.
-pub(crate) struct Armed<'a> {
-    slot: &'a Slot,
+/// An armed deadline; dropping it disarms. Holds its slot, so it borrows nothing.
+pub(crate) struct Armed {
+    slot: Arc<Slot>,
 }
 
-impl Armed<'_> {
+impl Armed {
     /// True if the watchdog terminated the isolate.
     pub fn fired(&self) -> bool {
         self.slot.fired.load(Ordering::SeqCst)
     }
 }
 
-impl Drop for Armed<'_> {
+impl Drop for Armed {
     fn drop(&mut self) {
         self.slot.deadline_us.store(0, Ordering::SeqCst);
     }

@@ -26,12 +26,44 @@ pub struct BuildArgs {
     /// Make the built snapshot the store's current one.
     #[arg(long)]
     pub set_current: bool,
+    /// Build options as JSON (replaces --function-code, --warmup and --allow-pending-timers;
+    /// how `serve` passes its options to a child build).
+    #[arg(long, value_name = "JSON", hide = true)]
+    pub options_json: Option<String>,
+    /// Exit when the parent process dies (a reload build started by `serve`).
+    #[arg(long, hide = true)]
+    pub exit_with_parent: bool,
+}
+
+/// Ends this process soon after its parent dies, so that a child build never outlives the
+/// server that started it (the parent's own deadline kills it in every other case).
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    let spawned = std::thread::Builder::new()
+        .name("parent-watch".to_string())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            if std::os::unix::process::parent_id() != parent {
+                std::process::exit(1);
+            }
+        });
+    if spawned.is_err() {
+        tracing::warn!("cannot watch the parent process");
+    }
 }
 
 pub fn run(args: BuildArgs) -> Result<(), Error> {
+    if args.exit_with_parent {
+        exit_with_parent();
+    }
     let bundle = Bundle::from_file(&args.bundle)?;
     let store = SnapshotStore::open(&args.flags.store)?;
-    let loaded = store.get_or_build(&bundle, &args.flags.options()?)?;
+    let options = match &args.options_json {
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| Error::Invalid(format!("--options-json is not valid: {e}")))?,
+        None => args.flags.options()?,
+    };
+    let loaded = store.get_or_build_within(&bundle, &options, args.flags.limits())?;
     if args.set_current {
         store.set_current(&loaded.snapshot.key())?;
     }

@@ -62,6 +62,13 @@ pub struct BuildFlags {
     /// Accept (and drop) timers still pending when the snapshot is taken.
     #[arg(long)]
     pub allow_pending_timers: bool,
+    /// Deadline for evaluating the bundle (top level, its microtasks, warm-up calls) when a
+    /// snapshot is built or a fresh isolate is created, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = coldstart::isolate::DEFAULT_BUILD_TIMEOUT.as_millis() as u64)]
+    pub build_timeout_ms: u64,
+    /// Heap limit while a snapshot is built or a fresh isolate evaluates the bundle, in MiB.
+    #[arg(long, value_name = "MB", default_value_t = coldstart::isolate::DEFAULT_BUILD_HEAP_MB)]
+    pub build_max_heap_mb: usize,
 }
 
 impl BuildFlags {
@@ -83,6 +90,16 @@ impl BuildFlags {
             warmup,
             allow_pending_timers: self.allow_pending_timers,
         })
+    }
+}
+
+impl BuildFlags {
+    /// The deadline and heap limit of a build (not part of the snapshot key).
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_heap_mb: Some(self.build_max_heap_mb),
+            load_timeout: Some(Duration::from_millis(self.build_timeout_ms)),
+        }
     }
 }
 
@@ -129,6 +146,7 @@ impl SandboxFlags {
             .env_from_allowlist(&self.env),
             limits: Limits {
                 max_heap_mb: self.max_heap_mb,
+                load_timeout: None,
             },
             call_timeout,
         }
@@ -217,6 +235,16 @@ impl RunFlags {
         if self.no_snapshot {
             coldstart::Engine::get();
             phases.mark("wait for V8 init");
+            // Evaluating the bundle is a build in all but name: the build's deadline, and the
+            // isolate's heap limit when one is given, else the build's.
+            let build = self.build.limits();
+            let config = SsrConfig {
+                limits: Limits {
+                    max_heap_mb: config.limits.max_heap_mb.or(build.max_heap_mb),
+                    load_timeout: build.load_timeout,
+                },
+                ..config
+            };
             let iso = SsrIsolate::fresh(&bundle, config);
             phases.mark("fresh isolate");
             return iso;
@@ -242,7 +270,7 @@ impl RunFlags {
             }
             None => {
                 SnapshotStore::open(&self.build.store)?
-                    .get_or_build(&bundle, &options)?
+                    .get_or_build_within(&bundle, &options, self.build.limits())?
                     .snapshot
             }
         };

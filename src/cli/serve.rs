@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Build reload snapshots in this process instead of a child process.
     #[arg(long)]
     pub build_in_process: bool,
+    /// Close a connection that has not sent a whole request head this long after opening, or
+    /// after its previous response (idle keep-alive), in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 15_000)]
+    pub header_timeout_ms: u64,
+    /// On SIGTERM, how long in-flight requests may take to finish, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub drain_timeout_ms: u64,
 }
 
 /// Heap limit per isolate when `serve` is given none.
@@ -59,6 +66,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
             ssr
         },
         build: args.build.options()?,
+        build_limits: args.build.limits(),
         build_mode: if args.build_in_process {
             BuildMode::InProcess
         } else {
@@ -71,7 +79,11 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         store_dir: args.build.store.clone(),
     };
     let pool = IsolatePool::start(&args.bundle, config)?;
-    let state = AppState::new(pool, args.bundle.clone());
+    let http = server::HttpOptions {
+        header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
+        drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+    };
+    let state = AppState::with_http(pool, args.bundle.clone(), http);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -100,7 +112,8 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
                 tracing::info!(status = reply.status, body = %reply.body, "SIGHUP reload");
             }
         });
-        let shutdown = async {
+        let stop_state = state.clone();
+        let shutdown = async move {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .expect("SIGTERM handler");
@@ -109,6 +122,8 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
                 _ = tokio::signal::ctrl_c() => {}
             }
             tracing::info!("shutting down: draining in-flight requests");
+            // A reload's child build is killed now rather than left to finish.
+            stop_state.pool.shutdown();
         };
         server::serve(listener, state, shutdown)
             .await

@@ -3,10 +3,13 @@
 //! The sandbox is a `cap_std::fs::Dir` opened on the root; every path resolves beneath it, so
 //! `..` components, absolute paths outside the root and symlinks pointing out of it are refused
 //! (on Linux by `openat2(RESOLVE_BENEATH)`), including races where a path component is swapped
-//! for a symlink. JS never passes the root. Failures throw an `Error` carrying Node's `code`,
+//! for a symlink. Regular files with more than one hard link are refused too (a hard link inside
+//! the root may name a file outside it; the link count is checked on the opened file, so no
+//! rename race helps). JS never passes the root. Failures throw an `Error` carrying Node's `code`,
 //! `errno`-style message, `syscall` and `path`.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use super::{arg_bytes, declare_host_fns, state, throw_error_with, uint8_array_from, HostFn};
@@ -48,8 +51,52 @@ impl FsError {
     }
 }
 
+/// Why a file with several hard links is refused (carried inside an `io::Error`).
+#[derive(Debug)]
+struct HardLinked;
+
+impl std::fmt::Display for HardLinked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("permission denied (the file has several hard links; one may lie outside the sandbox root)")
+    }
+}
+
+impl std::error::Error for HardLinked {}
+
+/// Refuses `file` when it is a regular file with more than one hard link.
+fn refuse_hard_linked(file: &std::fs::File) -> io::Result<()> {
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.nlink() > 1 {
+        return Err(io::Error::new(io::ErrorKind::PermissionDenied, HardLinked));
+    }
+    Ok(())
+}
+
+/// Reads a whole file beneath `dir` (see [`refuse_hard_linked`]).
+fn read_file(dir: &cap_std::fs::Dir, path: &Path) -> io::Result<Vec<u8>> {
+    let mut file = dir.open(path)?.into_std();
+    refuse_hard_linked(&file)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Creates or replaces the contents of a file beneath `dir` (see [`refuse_hard_linked`]):
+/// opened without truncation, checked, then truncated.
+fn write_file(dir: &cap_std::fs::Dir, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = cap_std::fs::OpenOptions::new();
+    options.write(true).create(true);
+    let mut file = dir.open_with(path, &options)?.into_std();
+    refuse_hard_linked(&file)?;
+    file.set_len(0)?;
+    file.write_all(bytes)
+}
+
 /// Maps an `io::Error` to Node's code and description.
 pub fn node_error(e: &io::Error) -> FsError {
+    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<HardLinked>()) {
+        return FsError::new("EACCES", inner.to_string());
+    }
     if let Some(errno) = e.raw_os_error() {
         let code = match errno {
             libc::ENOENT => "ENOENT",
@@ -171,7 +218,7 @@ fn fs_read(
 ) {
     let path = path_arg(scope, &args);
     let utf8 = args.get(1).boolean_value(scope);
-    let Some(bytes) = with_sandbox(scope, "open", &path, |dir, p| dir.read(p)) else {
+    let Some(bytes) = with_sandbox(scope, "open", &path, read_file) else {
         return;
     };
     if utf8 {
@@ -195,7 +242,7 @@ fn fs_write(
         Some(bytes) => bytes,
         None => data.to_rust_string_lossy(scope).into_bytes(),
     };
-    with_sandbox(scope, "open", &path, |dir, p| dir.write(p, &bytes));
+    with_sandbox(scope, "open", &path, |dir, p| write_file(dir, p, &bytes));
 }
 
 fn fs_readdir(

@@ -13,7 +13,8 @@ use crate::error::{Error, JsError, Result};
 use crate::event_loop;
 use crate::isolate::{
     bootstrap, evaluate_script, js_error_from, lifecycle_exclusive, lifecycle_shared,
-    promise_reject_callback, Internals, PlainIsolate, INTERNALS_CONTEXT_DATA_INDEX,
+    promise_reject_callback, Guard, Internals, Limits, PlainIsolate, DEFAULT_BUILD_HEAP_MB,
+    INTERNALS_CONTEXT_DATA_INDEX,
 };
 use crate::polyfills::polyfills_hash;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
@@ -223,25 +224,44 @@ extern "C" fn count_promises(
     }
 }
 
+/// The limits a build runs under unless told otherwise: [`crate::isolate::DEFAULT_BUILD_TIMEOUT`]
+/// and [`DEFAULT_BUILD_HEAP_MB`].
+pub fn default_build_limits() -> Limits {
+    Limits {
+        max_heap_mb: Some(DEFAULT_BUILD_HEAP_MB),
+        load_timeout: None,
+    }
+}
+
 /// Builds snapshots of one bundle.
 #[derive(Debug)]
 pub struct SnapshotBuilder<'a> {
     bundle: &'a Bundle,
     options: BuildOptions,
+    limits: Limits,
 }
 
 impl<'a> SnapshotBuilder<'a> {
-    /// A builder for `bundle` with default options.
+    /// A builder for `bundle` with default options and [`default_build_limits`].
     pub fn new(bundle: &'a Bundle) -> Self {
         SnapshotBuilder {
             bundle,
             options: BuildOptions::default(),
+            limits: default_build_limits(),
         }
     }
 
     /// Sets the build options.
     pub fn options(mut self, options: BuildOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Sets the deadline and heap limit of the build: evaluating the bundle, its microtasks and
+    /// the warm-up calls must finish within `limits.load_timeout` and fit `limits.max_heap_mb`
+    /// (not part of the snapshot key).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
@@ -272,8 +292,16 @@ impl<'a> SnapshotBuilder<'a> {
         let anchor = PlainIsolate::new();
         let mut creator = {
             let _shared = lifecycle_shared();
-            v8::Isolate::snapshot_creator(Some(runtime::external_references()), None)
+            v8::Isolate::snapshot_creator(
+                Some(runtime::external_references()),
+                Some(self.limits.apply(v8::CreateParams::default())),
+            )
         };
+        // Bundle code runs here: the same deadline and heap guard as every other isolate.
+        let guard = Guard::install(&mut creator);
+        let budget = self.limits.load_timeout();
+        let deadline = event_loop::Deadline::after(budget);
+        let armed = guard.arm(deadline.at);
         creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         creator.set_promise_reject_callback(promise_reject_callback);
         let state = state::install(&mut creator, IsolateState::new(&RuntimeOptions::default()));
@@ -285,7 +313,16 @@ impl<'a> SnapshotBuilder<'a> {
             let context = v8::Context::new(scope, Default::default());
             let outcome = {
                 let scope = &mut v8::ContextScope::new(scope, context);
-                self.evaluate(scope, &state)
+                self.evaluate(scope, &state, deadline)
+            };
+            let fired = armed.fired();
+            let what = format!("building the snapshot of {}", self.bundle.name());
+            let outcome = match guard.termination_error(fired, self.limits, &what, budget) {
+                Some(error) => {
+                    scope.cancel_terminate_execution();
+                    Err(error)
+                }
+                None => outcome,
             };
             match outcome {
                 Ok((internals, hygiene)) => {
@@ -310,7 +347,15 @@ impl<'a> SnapshotBuilder<'a> {
             state.timers.clear_all();
             state.ops.cancel_all();
         }
+        drop(armed);
         drop(state);
+        // What a restored isolate will need: the heap after a full collection.
+        let heap_bytes = if outcome.is_ok() {
+            creator.low_memory_notification();
+            creator.get_heap_statistics().used_heap_size() as u64
+        } else {
+            0
+        };
         let handling = if outcome.is_ok() {
             self.options.function_code.to_v8()
         } else {
@@ -320,6 +365,8 @@ impl<'a> SnapshotBuilder<'a> {
             let _exclusive = lifecycle_exclusive();
             creator.create_blob(handling)
         };
+        // `create_blob` consumed the creator: the guard holding its heap-callback data can go.
+        drop(guard);
         drop(anchor);
         let hygiene = match outcome {
             Ok(hygiene) => hygiene,
@@ -359,6 +406,7 @@ impl<'a> SnapshotBuilder<'a> {
                 polyfills_hash: hex(&polyfills_hash()),
                 build_ms,
                 hygiene,
+                heap_bytes,
             },
         };
         Ok(BuiltSnapshot { header, blob })
@@ -368,7 +416,12 @@ impl<'a> SnapshotBuilder<'a> {
     /// evaluation in a plain isolate to report the JS stack too, when the failure reproduces.
     fn with_stack(&self, error: JsError) -> JsError {
         let replay = || -> Option<JsError> {
-            let mut iso = match SsrIsolate::fresh(self.bundle, SsrConfig::default()) {
+            let config = SsrConfig {
+                limits: self.limits,
+                call_timeout: self.limits.load_timeout(),
+                ..SsrConfig::default()
+            };
+            let mut iso = match SsrIsolate::fresh(self.bundle, config) {
                 Err(Error::Js(e)) => return Some(*e),
                 Err(_) => return None,
                 Ok(iso) => iso,
@@ -395,6 +448,7 @@ impl<'a> SnapshotBuilder<'a> {
         &self,
         scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
         state: &state::StateRef,
+        deadline: event_loop::Deadline,
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
         let internals_object = bootstrap(scope, context)?;
@@ -461,7 +515,6 @@ impl<'a> SnapshotBuilder<'a> {
                     None => Err(Error::from(js_error_from(tc, &during))),
                 }
             }?;
-            let deadline = crate::event_loop::Deadline::after(std::time::Duration::from_secs(30));
             event_loop::settle(scope, &internals, state, result, &during, deadline)?;
         }
         scope.perform_microtask_checkpoint();

@@ -59,6 +59,10 @@ pub struct Metadata {
     /// What the snapshot froze that behaves differently after restore.
     #[serde(default)]
     pub hygiene: super::builder::HygieneReport,
+    /// V8 heap in use when the snapshot was taken (after a full GC), in bytes: about what a
+    /// restored isolate needs before it runs anything. 0 when unknown.
+    #[serde(default)]
+    pub heap_bytes: u64,
 }
 
 /// A parsed header.
@@ -269,10 +273,19 @@ impl Header {
         }
         let payload_len = u64_at(file, 208);
         let actual = file_len.saturating_sub(HEADER_LEN as u64);
-        if payload_len != actual {
+        if payload_len > actual {
             return Err(SnapshotError::Truncated {
                 path,
                 detail: format!("header says {payload_len} payload bytes, the file holds {actual}"),
+            });
+        }
+        if payload_len < actual {
+            return Err(SnapshotError::LengthMismatch {
+                path,
+                detail: format!(
+                    "header says {payload_len} payload bytes, the file holds {actual} ({} extra)",
+                    actual - payload_len
+                ),
             });
         }
         let name_len = u16_at(file, 264) as usize;

@@ -6,6 +6,7 @@
 //! `Snapshot` (an `Arc`), so the mapping lives as long as the last isolate made from it.
 
 use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use memmap2::{Mmap, MmapOptions};
 use super::format::{hex, Expected, Header};
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, Result, SnapshotError};
+use crate::isolate::Limits;
 
 /// A snapshot file that passed every check. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
@@ -25,6 +27,29 @@ struct Inner {
     path: PathBuf,
     header: Header,
     map: Mmap,
+    /// The mapped file, kept open to notice changes made to it after it was verified.
+    file: File,
+    /// Its length and modification time when it was verified.
+    verified: FileState,
+}
+
+/// What a change to a file's bytes always changes: its length or its modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileState {
+    len: u64,
+    mtime_ns: i128,
+}
+
+impl FileState {
+    fn of(file: &File, path: &Path) -> Result<Self> {
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io("cannot stat snapshot", path, e))?;
+        Ok(FileState {
+            len: meta.len(),
+            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+        })
+    }
 }
 
 assert_send_sync!(Snapshot);
@@ -49,24 +74,27 @@ pub struct MapOptions {
     pub populate: bool,
 }
 
-fn map_file(path: &Path, options: MapOptions) -> Result<(Mmap, u64)> {
+fn map_file(path: &Path, options: MapOptions) -> Result<(Mmap, File, FileState)> {
     let file = File::open(path).map_err(|e| Error::io("cannot open snapshot", path, e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| Error::io("cannot stat snapshot", path, e))?
-        .len();
+    let state = FileState::of(&file, path)?;
     let mut map_options = MmapOptions::new();
     if options.populate {
         map_options.populate();
     }
     // SAFETY: the map is read-only and coldstart never modifies a snapshot file in place (the
-    // store writes a temp file and renames it over). The remaining hazard — another process
-    // truncating or rewriting the file while it is mapped — is outside our control and documented
-    // as part of the store's contract (like wasmtime's `Module::deserialize_file`).
+    // store writes read-only files and only ever replaces them by rename). Another process
+    // truncating or rewriting the file while it is mapped is detected before every restore
+    // (`Snapshot::check_unchanged`), which leaves only the race of a change during the restore
+    // itself — documented as part of the store's contract (like wasmtime's
+    // `Module::deserialize_file`).
     let map =
         unsafe { map_options.map(&file) }.map_err(|e| Error::io("cannot map snapshot", path, e))?;
-    Ok((map, len))
+    Ok((map, file, state))
 }
+
+/// Headroom V8 needs beyond the snapshot's own heap to deserialise it without a GC (which it
+/// cannot do while deserialising: it aborts the process instead).
+const RESTORE_HEADROOM_BYTES: u64 = 4 * 1024 * 1024;
 
 impl Snapshot {
     /// Maps and verifies `path` for this engine.
@@ -91,9 +119,9 @@ impl Snapshot {
             flags_hash: engine.flags_hash(),
             external_references: engine.external_references_fingerprint(),
         };
-        let (map, len) = map_file(path, options)?;
+        let (map, file, verified) = map_file(path, options)?;
         let display = path.display().to_string();
-        let header = Header::decode(&map, len, &display, Some(expected))?;
+        let header = Header::decode(&map, verified.len, &display, Some(expected))?;
         let payload = &map[header.payload_offset()..];
         let found = if payload.len() >= PARALLEL_VERIFY_MIN {
             blake3::Hasher::new().update_rayon(payload).finalize()
@@ -113,6 +141,8 @@ impl Snapshot {
                 path: path.to_path_buf(),
                 header,
                 map,
+                file,
+                verified,
             }),
         })
     }
@@ -123,10 +153,10 @@ impl Snapshot {
     /// Integrity errors (magic, truncation, header checksum) and I/O errors.
     pub fn inspect(path: impl AsRef<Path>) -> Result<Header> {
         let path = path.as_ref();
-        let (map, len) = map_file(path, MapOptions::default())?;
+        let (map, _, state) = map_file(path, MapOptions::default())?;
         Ok(Header::decode(
             &map,
-            len,
+            state.len,
             &path.display().to_string(),
             None,
         )?)
@@ -160,6 +190,64 @@ impl Snapshot {
     /// Number of live handles to this mapping (isolates + other clones).
     pub fn handle_count(&self) -> usize {
         Arc::strong_count(&self.inner)
+    }
+
+    /// Fails if the file's length or modification time changed since it was verified: its
+    /// mapped bytes may no longer be the verified ones (or no longer exist: reading past a
+    /// truncation raises SIGBUS). One `fstat`, about a microsecond.
+    ///
+    /// # Errors
+    /// [`SnapshotError::ChangedOnDisk`]; [`Error::Io`] if the file cannot be inspected.
+    pub fn check_unchanged(&self) -> Result<()> {
+        let now = FileState::of(&self.inner.file, &self.inner.path)?;
+        let was = self.inner.verified;
+        if now == was {
+            return Ok(());
+        }
+        let detail = if now.len != was.len {
+            format!("{} bytes when verified, {} now", was.len, now.len)
+        } else {
+            "modified in place since it was verified".to_string()
+        };
+        Err(SnapshotError::ChangedOnDisk {
+            path: self.inner.path.display().to_string(),
+            detail,
+        }
+        .into())
+    }
+
+    /// Heap a restored isolate needs before it runs anything, in bytes, with the headroom V8
+    /// needs to deserialise without collecting garbage. From the header's record of the heap at
+    /// build time; snapshots without that record count twice their payload.
+    pub fn heap_needed_bytes(&self) -> u64 {
+        let header = &self.inner.header;
+        let heap = match header.metadata.heap_bytes {
+            0 => header.payload_len.saturating_mul(2),
+            recorded => recorded,
+        };
+        heap.saturating_add(heap / 4)
+            .saturating_add(RESTORE_HEADROOM_BYTES)
+    }
+
+    /// Checks, before V8 reads a byte, that an isolate can be restored from this mapping under
+    /// `limits`: the file is unchanged and its heap fits the heap limit.
+    ///
+    /// # Errors
+    /// [`SnapshotError::ChangedOnDisk`], [`SnapshotError::HeapTooSmall`].
+    pub fn check_restorable(&self, limits: Limits) -> Result<()> {
+        self.check_unchanged()?;
+        if let Some(limit_mb) = limits.effective_heap_mb() {
+            let needed = self.heap_needed_bytes();
+            if needed > (limit_mb as u64) * 1024 * 1024 {
+                return Err(SnapshotError::HeapTooSmall {
+                    path: self.inner.path.display().to_string(),
+                    needed_mb: needed.div_ceil(1024 * 1024) as usize,
+                    limit_mb,
+                }
+                .into());
+            }
+        }
+        Ok(())
     }
 
     /// Startup data pointing into the mapping, for `CreateParams::snapshot_blob`.

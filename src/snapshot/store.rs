@@ -11,11 +11,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::builder::{BuildOptions, BuiltSnapshot, HygieneReport, SnapshotBuilder};
+use super::builder::{
+    default_build_limits, BuildOptions, BuiltSnapshot, HygieneReport, SnapshotBuilder,
+};
 use super::format::{hex, parse_key};
 use super::mapped::{MapOptions, Snapshot};
 use crate::bundle::Bundle;
 use crate::error::{Error, Result};
+use crate::isolate::Limits;
 
 /// Default store directory, relative to the working directory.
 pub const DEFAULT_STORE_DIR: &str = "snapshots";
@@ -121,7 +124,23 @@ impl SnapshotStore {
     /// # Errors
     /// Build errors (JS errors, missing globals, hygiene) and store write failures.
     pub fn get_or_build(&self, bundle: &Bundle, options: &BuildOptions) -> Result<Loaded> {
-        let builder = SnapshotBuilder::new(bundle).options(options.clone());
+        self.get_or_build_within(bundle, options, default_build_limits())
+    }
+
+    /// [`SnapshotStore::get_or_build`] with the build's deadline and heap limit.
+    ///
+    /// # Errors
+    /// As [`SnapshotStore::get_or_build`]; [`Error::Timeout`] or [`Error::HeapLimit`] when the
+    /// build exceeds `limits`.
+    pub fn get_or_build_within(
+        &self,
+        bundle: &Bundle,
+        options: &BuildOptions,
+        limits: Limits,
+    ) -> Result<Loaded> {
+        let builder = SnapshotBuilder::new(bundle)
+            .options(options.clone())
+            .limits(limits);
         let key = builder.key();
         if let Some(snapshot) = self.get(&key) {
             let hygiene = snapshot.header().metadata.hygiene.clone();
@@ -153,6 +172,21 @@ impl SnapshotStore {
             temp.write_all(part)
                 .map_err(|e| Error::io("cannot write snapshot", temp.path().to_path_buf(), e))?;
         }
+        // Read-only: nothing in coldstart writes a store file in place, and a mapped file must not
+        // change under the isolates reading it. Files are only ever replaced by rename.
+        let mut permissions = temp
+            .as_file()
+            .metadata()
+            .map_err(|e| Error::io("cannot stat temp file", temp.path().to_path_buf(), e))?
+            .permissions();
+        permissions.set_readonly(true);
+        temp.as_file().set_permissions(permissions).map_err(|e| {
+            Error::io(
+                "cannot make snapshot read-only",
+                temp.path().to_path_buf(),
+                e,
+            )
+        })?;
         temp.as_file()
             .sync_all()
             .map_err(|e| Error::io("cannot fsync snapshot", temp.path().to_path_buf(), e))?;

@@ -127,6 +127,7 @@ pub fn pool_config(
             call_timeout: timeout,
             limits: Limits {
                 max_heap_mb: Some(64),
+                ..Limits::default()
             },
             ..SsrConfig::default()
         },

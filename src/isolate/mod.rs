@@ -4,11 +4,8 @@
 //! [`Runtime`] is single-threaded (V8 isolates are `!Send`); [`crate::ssr::SsrIsolate`] builds the
 //! contract surface on top of it.
 
-use std::ffi::c_void;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::bundle::Bundle;
 use crate::engine::Engine;
@@ -18,22 +15,10 @@ use crate::polyfills::POLYFILLS;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::snapshot::Snapshot;
 
-/// V8 cannot serialise a snapshot while another thread of the process sets up or tears down an
-/// isolate: both touch process-wide tables (observed as a crash in
-/// `JSDispatchTable::TryAllocateAndInitializeEntry` during `Isolate::New` racing a concurrent
-/// `CreateBlob`). Creation, context deserialisation and disposal share this lock; serialisation
-/// takes it exclusively. Uncontended except while a blob is being written.
-static LIFECYCLE: RwLock<()> = RwLock::new(());
+pub mod setup;
 
-/// Held while an isolate is created, a context is deserialised, or an isolate is disposed.
-pub(crate) fn lifecycle_shared() -> RwLockReadGuard<'static, ()> {
-    LIFECYCLE.read().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Held while a snapshot blob is serialised.
-pub(crate) fn lifecycle_exclusive() -> RwLockWriteGuard<'static, ()> {
-    LIFECYCLE.write().unwrap_or_else(|p| p.into_inner())
-}
+pub(crate) use setup::{lifecycle_exclusive, lifecycle_shared, Guard};
+pub use setup::{Limits, DEFAULT_BUILD_HEAP_MB, DEFAULT_BUILD_TIMEOUT};
 
 /// Creates an isolate under the lifecycle lock.
 fn new_isolate(params: v8::CreateParams) -> v8::OwnedIsolate {
@@ -41,25 +26,12 @@ fn new_isolate(params: v8::CreateParams) -> v8::OwnedIsolate {
     v8::Isolate::new(params)
 }
 
+/// How long microtasks left queued by a call may run after it returned, before they are
+/// terminated (and the isolate replaced).
+pub const LEFTOVER_BUDGET: Duration = Duration::from_millis(50);
+
 /// Index of the `internals` object in the snapshot's context data.
 pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
-
-/// Resource limits for one isolate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Limits {
-    /// Maximum V8 heap in MiB (`None` = V8's default). Reaching it terminates the running call and
-    /// poisons the isolate instead of aborting the process.
-    pub max_heap_mb: Option<usize>,
-}
-
-impl Limits {
-    fn apply(self, params: v8::CreateParams) -> v8::CreateParams {
-        match self.max_heap_mb {
-            Some(mb) => params.heap_limits(0, mb.max(8) * 1024 * 1024),
-            None => params,
-        }
-    }
-}
 
 /// V8 heap statistics of one isolate, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,34 +81,6 @@ impl Internals {
     }
 }
 
-/// Shared with the near-heap-limit callback.
-struct HeapGuard {
-    handle: v8::IsolateHandle,
-    hit: AtomicBool,
-    /// The heap limit V8 reported when it first approached it, in bytes.
-    initial_limit: AtomicUsize,
-}
-
-extern "C" fn near_heap_limit(
-    data: *mut c_void,
-    current_heap_limit: usize,
-    initial_heap_limit: usize,
-) -> usize {
-    // SAFETY: `data` is the address of the `Box<HeapGuard>` registered in `Runtime::create`; the
-    // box is a field of the same `Runtime` and is dropped only after the isolate is disposed.
-    let guard = unsafe { &*(data as *const HeapGuard) };
-    guard.hit.store(true, Ordering::SeqCst);
-    let _ = guard.initial_limit.compare_exchange(
-        0,
-        initial_heap_limit,
-        Ordering::SeqCst,
-        Ordering::SeqCst,
-    );
-    guard.handle.terminate_execution();
-    // Give the terminating script room to unwind instead of letting V8 abort the process.
-    current_heap_limit + 64 * 1024 * 1024
-}
-
 pub(crate) extern "C" fn promise_reject_callback(message: v8::PromiseRejectMessage) {
     // SAFETY: V8 calls this with a live isolate and an entered context; `CallbackScope` is the
     // sanctioned way to open a scope on it from a raw callback.
@@ -178,7 +122,7 @@ pub enum Origin {
 /// An isolate + context ready to call into, with its runtime state.
 ///
 /// Field order is drop order: handles first, then the isolate, then what the isolate borrows
-/// (the heap guard registered as callback data, and the mapped snapshot its startup data points
+/// (the guard registered as heap-callback data, and the mapped snapshot its startup data points
 /// into).
 pub struct Runtime {
     context: v8::Global<v8::Context>,
@@ -186,42 +130,66 @@ pub struct Runtime {
     pub(crate) state: state::StateRef,
     options: RuntimeOptions,
     isolate: ManuallyDrop<v8::OwnedIsolate>,
-    heap_guard: Box<HeapGuard>,
+    guard: Guard,
     limits: Limits,
     origin: Origin,
     snapshot: Option<Snapshot>,
 }
 
+/// What [`Runtime::assemble`] makes the context with.
+type MakeContext<'f> = Box<
+    dyn for<'s> FnOnce(
+            &mut v8::HandleScope<'s, ()>,
+        ) -> Result<(v8::Local<'s, v8::Context>, v8::Local<'s, v8::Object>)>
+        + 'f,
+>;
+
 impl Runtime {
     /// Creates an isolate without a snapshot: evaluates the polyfills and `bundle` in a new
-    /// context (the baseline coldstart replaces).
+    /// context (the baseline coldstart replaces), under the load deadline and heap limit of
+    /// `limits`.
     ///
     /// # Errors
-    /// A polyfill or the bundle throws or fails to compile.
+    /// A polyfill or the bundle throws or fails to compile; [`Error::Timeout`] or
+    /// [`Error::HeapLimit`] when evaluating the bundle exceeds `limits`.
     pub fn fresh(bundle: &Bundle, options: &RuntimeOptions, limits: Limits) -> Result<Self> {
         Engine::get();
+        let source = bundle.source()?;
         let params = limits
             .apply(v8::CreateParams::default().external_references(runtime::external_references()));
         let isolate = new_isolate(params);
-        Self::assemble(isolate, options, limits, Origin::Fresh, None, |scope| {
-            let context = v8::Context::new(scope, Default::default());
-            let scope = &mut v8::ContextScope::new(scope, context);
-            let internals = bootstrap(scope, context)?;
-            evaluate_script(scope, bundle.source()?, bundle.name())
-                .map_err(|e| e.during(format!("evaluating {}", bundle.name())))?;
-            Ok((context, internals))
-        })
+        let name = bundle.name();
+        Self::assemble(
+            isolate,
+            options,
+            limits,
+            Origin::Fresh,
+            None,
+            &format!("evaluating {name}"),
+            Box::new(move |scope| {
+                let context = v8::Context::new(scope, Default::default());
+                let scope = &mut v8::ContextScope::new(scope, context);
+                let internals = bootstrap(scope, context)?;
+                evaluate_script(scope, source, name)
+                    .map_err(|e| e.during(format!("evaluating {name}")))?;
+                scope.perform_microtask_checkpoint();
+                Ok((context, internals))
+            }),
+        )
     }
 
     /// Creates an isolate by deserialising `snapshot` (zero copy: V8 reads the mapped file).
     ///
     /// # Errors
-    /// The snapshot lacks the internals handle (not a coldstart snapshot of this engine).
+    /// [`Error::Snapshot`] when the file changed on disk since it was verified or its heap does
+    /// not fit `limits` (both checked before V8 reads a byte); the snapshot lacks the internals
+    /// handle (not a coldstart snapshot of this engine).
     pub fn from_snapshot(
         snapshot: &Snapshot,
         options: &RuntimeOptions,
         limits: Limits,
     ) -> Result<Self> {
+        snapshot.check_restorable(limits)?;
         Engine::get();
         // SAFETY: the startup data borrows the mapping held by `snapshot`; a clone of it is stored
         // in the returned `Runtime`, whose field order drops the isolate before the snapshot.
@@ -238,7 +206,8 @@ impl Runtime {
             limits,
             Origin::Snapshot,
             Some(snapshot.clone()),
-            restore_context,
+            "restoring the snapshot",
+            Box::new(restore_context),
         )
     }
 
@@ -248,32 +217,39 @@ impl Runtime {
         limits: Limits,
         origin: Origin,
         snapshot: Option<Snapshot>,
-        make_context: impl for<'s> FnOnce(
-            &mut v8::HandleScope<'s, ()>,
-        ) -> Result<(
-            v8::Local<'s, v8::Context>,
-            v8::Local<'s, v8::Object>,
-        )>,
+        what: &str,
+        make_context: MakeContext<'_>,
     ) -> Result<Self> {
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(promise_reject_callback);
         let state = state::install(&mut isolate, IsolateState::new(options));
-        let heap_guard = Box::new(HeapGuard {
-            handle: isolate.thread_safe_handle(),
-            hit: AtomicBool::new(false),
-            initial_limit: AtomicUsize::new(0),
-        });
-        // Always: even without an explicit limit, running out of heap must terminate the call,
-        // never abort the process.
-        let data = &*heap_guard as *const HeapGuard as *mut c_void;
-        isolate.add_near_heap_limit_callback(near_heap_limit, data);
-        let (context, internals) = {
+        let guard = Guard::install(&mut isolate);
+        let budget = limits.load_timeout();
+        let made = {
+            let armed = guard.arm(Instant::now() + budget);
             let scope = &mut v8::HandleScope::new(&mut isolate);
-            let (context, internals) = make_context(scope)?;
-            let scope = &mut v8::ContextScope::new(scope, context);
-            let internals = Internals::from_object(scope, internals)?;
-            apply_env(scope, &internals, options)?;
-            (v8::Global::new(scope, context), internals)
+            let made = make_context(scope).and_then(|(context, internals)| {
+                let scope = &mut v8::ContextScope::new(scope, context);
+                let internals = Internals::from_object(scope, internals)?;
+                apply_env(scope, &internals, options)?;
+                Ok((v8::Global::new(scope, context), internals))
+            });
+            let fired = armed.fired();
+            drop(armed);
+            match guard.termination_error(fired, limits, what, budget) {
+                Some(error) => Err(error),
+                None => made,
+            }
+        };
+        let (context, internals) = match made {
+            Ok(made) => made,
+            Err(error) => {
+                // The isolate goes before the guard that holds its heap-callback data.
+                drop(state);
+                drop(isolate);
+                drop(guard);
+                return Err(error);
+            }
         };
         // `v8::Isolate::new` entered the isolate on this thread. Leave it, so that several
         // runtimes can live on one thread and be dropped in any order; `Entered` re-enters it
@@ -286,7 +262,7 @@ impl Runtime {
             state,
             options: options.clone(),
             isolate: ManuallyDrop::new(isolate),
-            heap_guard,
+            guard,
             limits,
             origin,
             snapshot,
@@ -304,7 +280,11 @@ impl Runtime {
                 "a fresh context needs an isolate created from a snapshot".to_string(),
             ));
         }
-        self.end_call();
+        // Leftover work is terminated here if need be; the context it ran in is replaced anyway.
+        let _ = self.end_call();
+        if let Some(snapshot) = &self.snapshot {
+            snapshot.check_unchanged()?;
+        }
         *self.state.borrow_mut() = IsolateState::new(&self.options);
         let (context, internals) = {
             let mut entered = Entered::new(&mut self.isolate);
@@ -346,14 +326,17 @@ impl Runtime {
 
     /// True once the heap limit was reached: the isolate must be discarded.
     pub fn heap_limit_hit(&self) -> bool {
-        self.heap_guard.hit.load(Ordering::SeqCst)
+        self.guard.heap_limit_hit()
     }
 
     /// The heap limit in MiB: the configured one, else the one V8 enforced.
     pub fn heap_limit_mb(&self) -> usize {
-        self.limits
-            .max_heap_mb
-            .unwrap_or_else(|| self.heap_guard.initial_limit.load(Ordering::SeqCst) / (1024 * 1024))
+        self.guard.heap_limit_mb(self.limits)
+    }
+
+    /// The isolate's CPU deadline and heap guard.
+    pub(crate) fn guard(&self) -> &Guard {
+        &self.guard
     }
 
     /// Unhandled promise rejections recorded since the last call of this method.
@@ -392,23 +375,44 @@ impl Runtime {
     /// as a string (promises are awaited through the event loop).
     ///
     /// # Errors
-    /// Compile errors, exceptions, rejections, deadline.
+    /// Compile errors, exceptions, rejections; [`Error::Timeout`] past `timeout` (CPU-bound code
+    /// included), [`Error::HeapLimit`].
     pub fn eval(&mut self, source: &str, name: &str, timeout: Duration) -> Result<String> {
         let deadline = event_loop::Deadline::after(timeout);
+        let armed = self.guard.arm(deadline.at);
         let result = self.with_scope(|scope, internals, state| {
             let value = evaluate_script(scope, source, name)
                 .map_err(|e| e.during(format!("evaluating {name}")))?;
             let value = event_loop::settle(scope, internals, state, value, name, deadline)?;
-            Ok(value.to_rust_string_lossy(scope))
+            string_result(scope, value, name)
         });
-        self.end_call();
+        let fired = armed.fired();
+        drop(armed);
+        let result = match self
+            .guard
+            .termination_error(fired, self.limits, name, timeout)
+        {
+            Some(error) => {
+                self.cancel_termination();
+                Err(error)
+            }
+            None => result,
+        };
+        if let Some(reason) = self.end_call() {
+            tracing::warn!("after evaluating {name}: {reason}");
+        }
         result
     }
 
-    /// Cleans up after a call: no timer or I/O of this call can reach the next one, and promise
-    /// rejections that never got a handler are reported (tracing, and
-    /// [`Runtime::take_unhandled_rejections`]).
-    pub(crate) fn end_call(&mut self) {
+    /// Cleans up after a call: microtasks the call left queued run now, within
+    /// [`LEFTOVER_BUDGET`] (an endless chain is terminated, never charged to the next call); no
+    /// timer or I/O of this call can reach the next one; promise rejections that never got a
+    /// handler are reported (tracing, and [`Runtime::take_unhandled_rejections`]).
+    ///
+    /// Returns why the isolate must be discarded, when the leftover work had to be terminated.
+    #[must_use]
+    pub(crate) fn end_call(&mut self) -> Option<String> {
+        let poisoned = self.drain_leftover_microtasks();
         let had_work = {
             let mut state = self.state.borrow_mut();
             let had_work = !state.timers.is_empty() || state.ops.pending() > 0;
@@ -433,6 +437,24 @@ impl Runtime {
                 clear.call(tc, undefined, &[]);
             });
         }
+        poisoned
+    }
+
+    /// Runs the microtasks a call left queued, terminating them past [`LEFTOVER_BUDGET`].
+    fn drain_leftover_microtasks(&mut self) -> Option<String> {
+        let armed = self.guard.arm(Instant::now() + LEFTOVER_BUDGET);
+        self.with_scope(|scope, _, _| scope.perform_microtask_checkpoint());
+        let fired = armed.fired();
+        drop(armed);
+        let error = self.guard.termination_error(
+            fired,
+            self.limits,
+            "microtasks left behind by the call",
+            LEFTOVER_BUDGET,
+        )?;
+        self.cancel_termination();
+        tracing::warn!(target: "coldstart::js", "{error}; the isolate is replaced");
+        Some(format!("{error}"))
     }
 
     /// Forgets that execution was terminated so the isolate can run again.
@@ -600,6 +622,36 @@ pub(crate) fn bootstrap<'s>(
         }
     }
     Ok(internals)
+}
+
+/// The string a call returns: a string as is; any other value through `String(value)`, refused
+/// when that is impossible (a `Symbol`) or throws (a throwing `toString`).
+pub(crate) fn string_result(
+    scope: &mut v8::HandleScope,
+    value: v8::Local<v8::Value>,
+    entry: &str,
+) -> Result<String> {
+    if value.is_string() {
+        return Ok(value.to_rust_string_lossy(scope));
+    }
+    if value.is_symbol() {
+        return Err(Error::BadResult {
+            entry: entry.to_string(),
+            detail: "returned a Symbol, which has no string form".to_string(),
+        });
+    }
+    let tc = &mut v8::TryCatch::new(scope);
+    match value.to_string(tc) {
+        Some(text) => Ok(text.to_rust_string_lossy(tc)),
+        None if tc.is_execution_terminating() => Err(Error::Timeout {
+            entry: entry.to_string(),
+            ms: 0,
+        }),
+        None => {
+            let error = js_error_from(tc, &format!("converting the result of {entry} to a string"));
+            Err(error.into())
+        }
+    }
 }
 
 /// Compiles and runs a classic script named `name`.

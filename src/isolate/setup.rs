@@ -1,0 +1,169 @@
+//! The one isolate set-up every place that runs bundle code goes through: the snapshot builder's
+//! creator, fresh and restored runtimes, and the pool's verification restore.
+//!
+//! [`Guard::install`] registers the isolate with the CPU watchdog and adds the near-heap-limit
+//! callback, so that a deadline or a heap limit terminates the running JS instead of hanging the
+//! thread or aborting the process. [`Limits`] turns into V8 create parameters in one place.
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::watchdog::{Armed, Watch};
+
+/// Default deadline for evaluating a bundle at build time (and for a fresh, snapshot-less
+/// isolate): top-level code, its microtasks and warm-up renders together.
+pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default heap limit of a snapshot build, in MiB.
+pub const DEFAULT_BUILD_HEAP_MB: usize = 1024;
+
+/// V8 refuses heaps smaller than this; smaller limits are raised to it.
+const MIN_HEAP_MB: usize = 8;
+
+/// V8 cannot serialise a snapshot while another thread of the process sets up or tears down an
+/// isolate: both touch process-wide tables (observed as a crash in
+/// `JSDispatchTable::TryAllocateAndInitializeEntry` during `Isolate::New` racing a concurrent
+/// `CreateBlob`). Creation, context deserialisation and disposal share this lock; serialisation
+/// takes it exclusively. Uncontended except while a blob is being written.
+static LIFECYCLE: RwLock<()> = RwLock::new(());
+
+/// Held while an isolate is created, a context is deserialised, or an isolate is disposed.
+pub(crate) fn lifecycle_shared() -> RwLockReadGuard<'static, ()> {
+    LIFECYCLE.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Held while a snapshot blob is serialised.
+pub(crate) fn lifecycle_exclusive() -> RwLockWriteGuard<'static, ()> {
+    LIFECYCLE.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Resource limits for one isolate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum V8 heap in MiB (`None` = V8's default). Reaching it terminates the running call and
+    /// poisons the isolate instead of aborting the process.
+    pub max_heap_mb: Option<usize>,
+    /// Deadline for evaluating a bundle when an isolate is created without a snapshot, or when a
+    /// snapshot is built (`None` = [`DEFAULT_BUILD_TIMEOUT`]). Restoring a snapshot runs no bundle
+    /// code but is bounded by it too.
+    pub load_timeout: Option<Duration>,
+}
+
+impl Limits {
+    /// The load deadline in force.
+    pub fn load_timeout(self) -> Duration {
+        self.load_timeout.unwrap_or(DEFAULT_BUILD_TIMEOUT)
+    }
+
+    /// The heap limit in MiB as V8 will enforce it (V8 has a minimum).
+    pub fn effective_heap_mb(self) -> Option<usize> {
+        self.max_heap_mb.map(|mb| mb.max(MIN_HEAP_MB))
+    }
+
+    /// Applies the limits to V8 create parameters.
+    pub(crate) fn apply(self, params: v8::CreateParams) -> v8::CreateParams {
+        match self.effective_heap_mb() {
+            Some(mb) => params.heap_limits(0, mb * 1024 * 1024),
+            None => params,
+        }
+    }
+}
+
+/// Shared with the near-heap-limit callback.
+struct HeapGuard {
+    handle: v8::IsolateHandle,
+    hit: AtomicBool,
+    /// The heap limit V8 reported when it first approached it, in bytes.
+    initial_limit: AtomicUsize,
+}
+
+extern "C" fn near_heap_limit(
+    data: *mut c_void,
+    current_heap_limit: usize,
+    initial_heap_limit: usize,
+) -> usize {
+    // SAFETY: `data` is the address of the `Box<HeapGuard>` registered in `Guard::install`; the
+    // box is owned by the `Guard`, which its owner drops only after disposing of the isolate.
+    let guard = unsafe { &*(data as *const HeapGuard) };
+    guard.hit.store(true, Ordering::SeqCst);
+    let _ = guard.initial_limit.compare_exchange(
+        0,
+        initial_heap_limit,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    guard.handle.terminate_execution();
+    // Give the terminating script room to unwind instead of letting V8 abort the process.
+    current_heap_limit + 64 * 1024 * 1024
+}
+
+/// The CPU deadline and heap guard of one isolate.
+///
+/// Must be dropped after the isolate is disposed (it owns the heap callback's data).
+pub(crate) struct Guard {
+    heap: Box<HeapGuard>,
+    watch: Watch,
+}
+
+impl Guard {
+    /// Registers `isolate` with the watchdog and installs the near-heap-limit callback: even
+    /// without an explicit limit, running out of heap terminates the running JS.
+    pub fn install(isolate: &mut v8::Isolate) -> Guard {
+        let heap = Box::new(HeapGuard {
+            handle: isolate.thread_safe_handle(),
+            hit: AtomicBool::new(false),
+            initial_limit: AtomicUsize::new(0),
+        });
+        let data = &*heap as *const HeapGuard as *mut c_void;
+        isolate.add_near_heap_limit_callback(near_heap_limit, data);
+        Guard {
+            watch: Watch::new(isolate.thread_safe_handle()),
+            heap,
+        }
+    }
+
+    /// Terminates the isolate's running JS at `deadline` unless the returned guard is dropped
+    /// first.
+    pub fn arm(&self, deadline: Instant) -> Armed {
+        self.watch.arm(deadline)
+    }
+
+    /// True once the heap limit was reached: the isolate must be discarded.
+    pub fn heap_limit_hit(&self) -> bool {
+        self.heap.hit.load(Ordering::SeqCst)
+    }
+
+    /// The heap limit in MiB: the configured one, else the one V8 enforced.
+    pub fn heap_limit_mb(&self, limits: Limits) -> usize {
+        limits
+            .effective_heap_mb()
+            .unwrap_or_else(|| self.heap.initial_limit.load(Ordering::SeqCst) / (1024 * 1024))
+    }
+
+    /// The error that replaces whatever `what` returned when the guard terminated it: the heap
+    /// limit first (it also terminates), then the deadline (`fired` from the armed guard).
+    pub fn termination_error(
+        &self,
+        fired: bool,
+        limits: Limits,
+        what: &str,
+        budget: Duration,
+    ) -> Option<Error> {
+        if self.heap_limit_hit() {
+            Some(Error::HeapLimit {
+                entry: what.to_string(),
+                limit_mb: self.heap_limit_mb(limits),
+            })
+        } else if fired {
+            Some(Error::Timeout {
+                entry: what.to_string(),
+                ms: budget.as_millis() as u64,
+            })
+        } else {
+            None
+        }
+    }
+}
