@@ -2,24 +2,13 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
+use crate::bin::*;
 use crate::common::*;
 
 fn coldstart(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coldstart"))
-        .current_dir(dir)
-        .args(args)
-        .env("COLDSTART_LOG", "error")
-        .output()
-        .expect("run coldstart")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    run_within(dir, args, Duration::from_secs(120))
 }
 
 fn workdir() -> tempfile::TempDir {
@@ -221,98 +210,15 @@ fn bad_input_fails_cleanly() {
     assert_clean_failure(&coldstart(dir.path(), &["build"]), "BUNDLE");
 }
 
-/// Minimal HTTP/1.1 GET over a plain socket: (status, body).
-fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
-}
-
-struct ServeProcess {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl ServeProcess {
-    fn start(dir: &Path) -> ServeProcess {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coldstart"))
-            .current_dir(dir)
-            .args([
-                "serve",
-                "app.js",
-                "--port",
-                "0",
-                "--workers",
-                "2",
-                "--store",
-                "store",
-            ])
-            .env("COLDSTART_LOG", "error")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-        ServeProcess { child, addr }
-    }
-
-    fn signal(&self, signal: i32) {
-        // SAFETY: sending a signal to our own child process id.
-        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
-        assert_eq!(rc, 0);
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn serve_reloads_on_sighup_and_drains_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("app.js"), pool_app("v1")).unwrap();
-    let mut server = ServeProcess::start(dir.path());
-    let started = std::time::Instant::now();
-    while http_get(&server.addr, "/_coldstart/health")
-        .map(|r| r.0)
-        .unwrap_or(0)
-        != 200
-    {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "server never became healthy"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut server = ServeProcess::start(dir.path(), "app.js", &["--workers", "2"]);
     assert!(http_get(&server.addr, "/x").unwrap().1.contains("v1 /x"));
 
     std::fs::write(dir.path().join("app.js"), pool_app("v2")).unwrap();
-    server.signal(libc::SIGHUP);
+    signal(server.pid(), "HUP");
     let reloaded = std::time::Instant::now();
     while !http_get(&server.addr, "/x").unwrap().1.contains("v2 /x") {
         assert!(reloaded.elapsed().as_secs() < 20, "SIGHUP did not reload");
@@ -323,11 +229,11 @@ fn serve_reloads_on_sighup_and_drains_on_sigterm() {
     let addr = server.addr.clone();
     let slow = std::thread::spawn(move || http_get(&addr, "/slow"));
     std::thread::sleep(std::time::Duration::from_millis(100));
-    server.signal(libc::SIGTERM);
+    signal(server.pid(), "TERM");
     let (status, body) = slow.join().unwrap().unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("v2 /slow"));
-    let exit = server.child.wait().unwrap();
+    let exit = wait_within(&mut server.child, HANG, "coldstart serve after SIGTERM");
     assert!(exit.success(), "{exit:?}");
 }
 

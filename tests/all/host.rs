@@ -475,6 +475,50 @@ fn fs_refuses_traversal_absolute_paths_and_symlink_escapes() {
 }
 
 #[test]
+fn fs_refuses_hard_links_that_may_lead_outside_the_root() {
+    let (_dir, snapshot) = host_snapshot();
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    std::fs::create_dir(&root).unwrap();
+    let outside = scratch.path().join("secret.txt");
+    std::fs::write(&outside, "secret").unwrap();
+    std::fs::hard_link(&outside, root.join("linked.txt")).unwrap();
+    std::fs::write(root.join("plain.txt"), "plain").unwrap();
+    let mut iso = fs_isolate(&snapshot, &root);
+    let read = fs_error(
+        &mut iso,
+        r#"coldstart.fs.readFileSync("linked.txt", "utf8")"#,
+    );
+    assert!(
+        read.starts_with("EACCES") && read.contains("hard links"),
+        "{read}"
+    );
+    let write = fs_error(
+        &mut iso,
+        r#"coldstart.fs.writeFileSync("linked.txt", "overwritten")"#,
+    );
+    assert!(
+        write.starts_with("EACCES") && write.contains("hard links"),
+        "{write}"
+    );
+    let rex = run(
+        &mut iso,
+        r#"return globalThis.__rex_fs_read_file_sync("/", "linked.txt", "utf8");"#,
+    )
+    .unwrap();
+    assert!(rex.as_str().unwrap().contains("EACCES"), "{rex}");
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "secret");
+    // A file with one link is read and overwritten as usual.
+    let value = run(
+        &mut iso,
+        r#"coldstart.fs.writeFileSync("plain.txt", "new");
+           return coldstart.fs.readFileSync("plain.txt", "utf8");"#,
+    )
+    .unwrap();
+    assert_eq!(value, "new");
+}
+
+#[test]
 fn fs_errors_carry_node_codes() {
     let (_dir, snapshot) = host_snapshot();
     let root = tempfile::tempdir().unwrap();

@@ -1,8 +1,10 @@
 //! Integration tests: one binary, a module per topic (as wasmtime does).
 
+mod bin;
 mod cli;
 mod common;
 mod concurrency;
+mod containment;
 mod errors;
 mod fixtures;
 mod host;
