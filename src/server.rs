@@ -178,11 +178,11 @@ pub struct RequestData {
     pub body: String,
 }
 
+/// Percent-decodes a cookie value (`+` stays a plus sign; invalid UTF-8 is replaced).
 fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
@@ -814,5 +814,69 @@ mod tests {
         );
         assert_eq!(error_reply(&Error::Overloaded("full".into())).status, 503);
         assert_eq!(error_reply(&Error::Invalid("x".into())).status, 500);
+    }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn cookie_values_round_trip_through_percent_encoding(value in "\\PC*") {
+                let encoded = percent_encoding::utf8_percent_encode(
+                    &value,
+                    percent_encoding::NON_ALPHANUMERIC,
+                )
+                .to_string();
+                prop_assert_eq!(percent_decode(&encoded), value);
+            }
+
+            #[test]
+            fn cookie_headers_parse_into_their_pairs(
+                pairs in proptest::collection::btree_map("[A-Za-z0-9_]{1,12}", "[!#-+\\--:<-\\[\\]-~]{0,16}", 0..6)
+            ) {
+                let header = pairs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let parsed = parse_cookies(Some(&header));
+                // Cookie values are percent-decoded and nothing else: `&`, `=` and `+` are data.
+                let expected: BTreeMap<String, String> = pairs
+                    .iter()
+                    .map(|(k, v)| {
+                        let decoded = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+                        (k.clone(), decoded.into_owned())
+                    })
+                    .collect();
+                prop_assert_eq!(parsed, expected);
+            }
+
+            #[test]
+            fn any_cookie_header_or_query_parses_without_panicking(text in "\\PC*") {
+                let _ = parse_cookies(Some(&text));
+                let _ = parse_query(Some(&text));
+                let _ = percent_decode(&text);
+            }
+
+            #[test]
+            fn queries_round_trip_through_form_encoding(
+                pairs in proptest::collection::btree_map("\\PC{1,8}", "\\PC{0,8}", 0..6)
+            ) {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs.iter())
+                    .finish();
+                prop_assert_eq!(parse_query(Some(&query)), pairs);
+            }
+
+            #[test]
+            fn handler_status_codes_are_in_range_or_refused(code in proptest::num::u64::ANY) {
+                let text = format!(r#"{{"statusCode":{code},"body":"x"}}"#);
+                match handler_reply("__rex_call_api_handler", &text) {
+                    Ok(reply) => prop_assert!((100..=999).contains(&code) && u64::from(reply.status) == code),
+                    Err(_) => prop_assert!(!(100..=999).contains(&code)),
+                }
+            }
+        }
     }
 }

@@ -434,4 +434,42 @@ mod tests {
         assert_eq!(parse_key(&hex(&key)), Some(key));
         assert_eq!(parse_key("zz"), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn arbitrary_bytes_never_panic_the_decoder(
+                bytes in proptest::collection::vec(any::<u8>(), 0..6000),
+                extra in 0u64..100_000,
+                checked in any::<bool>(),
+            ) {
+                let file_len = bytes.len() as u64 + extra;
+                let _ = Header::decode(&bytes, file_len, "x", checked.then(expected));
+            }
+
+            #[test]
+            fn any_flipped_bit_of_a_header_is_refused(at in 0..HEADER_LEN, bit in 0u8..8) {
+                let mut bytes = sample().encode().unwrap();
+                bytes[at] ^= 1 << bit;
+                let len = HEADER_LEN as u64 + 10;
+                prop_assert!(Header::decode(&bytes, len, "x", Some(expected())).is_err());
+                prop_assert!(Header::decode(&bytes, len, "x", None).is_err());
+            }
+
+            #[test]
+            fn a_file_length_other_than_the_headers_is_refused(len in 0u64..1_000_000) {
+                prop_assume!(len != HEADER_LEN as u64 + 10);
+                let bytes = sample().encode().unwrap();
+                let refused = Header::decode(&bytes, len, "x", Some(expected()));
+                let is_length_error = matches!(
+                    refused,
+                    Err(SnapshotError::Truncated { .. } | SnapshotError::LengthMismatch { .. })
+                );
+                prop_assert!(is_length_error);
+            }
+        }
+    }
 }

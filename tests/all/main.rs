@@ -10,6 +10,7 @@ mod fixtures;
 mod host;
 mod js;
 mod pool;
+mod properties;
 mod server;
 mod snapshot_core;
 mod store;
