@@ -328,6 +328,12 @@ impl Header {
 
 /// Byte offsets of header fields, for tests that forge headers.
 pub mod offsets {
+    /// Format version field (u32 LE).
+    pub const FORMAT_VERSION: std::ops::Range<usize> = 8..12;
+    /// coldstart version field.
+    pub const ENGINE_VERSION: std::ops::Range<usize> = super::ENGINE_FIELD;
+    /// Bundle name length (u16 LE) and metadata length (u16 LE).
+    pub const NAME_AND_METADATA_LENGTHS: std::ops::Range<usize> = 264..268;
     /// V8 version field.
     pub const V8_VERSION: std::ops::Range<usize> = super::V8_FIELD;
     /// External-reference fingerprint field.

@@ -225,6 +225,29 @@ fn serve_reloads_on_sighup_and_drains_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 
+    // SIGHUP with a bundle that no longer builds: the error is logged, v2 keeps serving.
+    std::fs::write(dir.path().join("app.js"), "globalThis.x = ;").unwrap();
+    signal(server.pid(), "HUP");
+    // The SIGHUP reload may still be running (409): ask until this one runs.
+    let asked = std::time::Instant::now();
+    let (status, body) = loop {
+        let reply = http_post(&server.addr, "/_coldstart/reload").unwrap();
+        if reply.0 != 409 || asked.elapsed() > HANG {
+            break reply;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("app.js") && body.contains("Unexpected token"),
+        "{body}"
+    );
+    for _ in 0..5 {
+        assert!(http_get(&server.addr, "/x").unwrap().1.contains("v2 /x"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::fs::write(dir.path().join("app.js"), pool_app("v2")).unwrap();
+
     // A slow request in flight when SIGTERM arrives still completes; then the process exits 0.
     let addr = server.addr.clone();
     let slow = std::thread::spawn(move || http_get(&addr, "/slow"));

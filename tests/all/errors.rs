@@ -83,6 +83,66 @@ fn another_external_reference_table_is_refused() {
 }
 
 #[test]
+fn another_format_version_is_refused_by_number() {
+    let e = refusal(open_modified(|b| {
+        b[offsets::FORMAT_VERSION].copy_from_slice(&7u32.to_le_bytes());
+        offsets::reseal(b);
+    }));
+    match e {
+        SnapshotError::FormatVersion {
+            found, expected, ..
+        } => assert_eq!(
+            (found, expected),
+            (7, coldstart::snapshot::format::FORMAT_VERSION)
+        ),
+        other => panic!("expected FormatVersion, got {other}"),
+    }
+}
+
+#[test]
+fn another_coldstart_version_is_refused_by_name() {
+    let e = refusal(open_modified(|b| {
+        let field = offsets::ENGINE_VERSION;
+        b[field.clone()].fill(0);
+        b[field.start..field.start + 5].copy_from_slice(b"9.9.9");
+        offsets::reseal(b);
+    }));
+    match e {
+        SnapshotError::EngineVersion {
+            found, expected, ..
+        } => {
+            assert_eq!(found, "9.9.9");
+            assert_eq!(expected, coldstart::engine::ENGINE_VERSION);
+        }
+        other => panic!("expected EngineVersion, got {other}"),
+    }
+}
+
+#[test]
+fn a_malformed_header_is_refused() {
+    // Name + metadata lengths that overflow the header (checksum resealed: only the structure
+    // check can catch it).
+    let e = refusal(open_modified(|b| {
+        b[offsets::NAME_AND_METADATA_LENGTHS].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+        offsets::reseal(b);
+    }));
+    assert!(
+        matches!(&e, SnapshotError::Malformed { detail, .. } if detail.contains("overflow")),
+        "{e}"
+    );
+    // Metadata that is not JSON.
+    let e = refusal(open_modified(|b| {
+        let name_len = u16::from_le_bytes([b[264], b[265]]) as usize;
+        b[268 + name_len] = b'!';
+        offsets::reseal(b);
+    }));
+    assert!(
+        matches!(&e, SnapshotError::Malformed { detail, .. } if detail.contains("metadata")),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_tampered_header_is_refused() {
     let e = refusal(open_modified(|b| b[300] ^= 0x20));
     assert!(matches!(e, SnapshotError::HeaderChecksum { .. }), "{e}");

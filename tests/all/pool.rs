@@ -245,3 +245,59 @@ fn a_full_pool_reports_overload_instead_of_blocking() {
     held.join().unwrap().unwrap();
     waiting.join().unwrap().unwrap();
 }
+
+#[test]
+fn rollback_without_a_previous_snapshot_is_an_error_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let error = pool.rollback().unwrap_err();
+    assert!(
+        error.to_string().contains("no previous snapshot"),
+        "{error}"
+    );
+    assert_eq!(pool.generation(), 1);
+    assert!(render(&pool, "/r").unwrap().contains("v1 /r"));
+}
+
+#[test]
+fn a_restart_whose_current_snapshot_is_corrupt_never_serves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let current = pool.current().snapshot.path().to_path_buf();
+    drop(pool);
+    // Corrupt the file CURRENT points at (one payload byte).
+    let mut bytes = read(&current);
+    let middle = bytes.len() - 100;
+    bytes[middle] ^= 0xff;
+    // Replaced by rename: the dropped pool's workers may still have the old file mapped.
+    let damaged = dir.path().join("damaged.snap");
+    std::fs::write(&damaged, &bytes).unwrap();
+    std::fs::rename(&damaged, &current).unwrap();
+
+    // With a bundle that no longer builds, there is nothing good to fall back on: a clear error.
+    std::fs::write(&bundle, "this is not javascript (").unwrap();
+    let error = IsolatePool::start(&bundle, config(dir.path())).unwrap_err();
+    assert!(matches!(error, Error::Js(_)), "{error}");
+    assert!(error.to_string().contains("app.js"), "{error}");
+
+    // With the good bundle back, the corrupt file is rebuilt, not served.
+    std::fs::write(&bundle, pool_app("v1")).unwrap();
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    assert!(render(&pool, "/back").unwrap().contains("v1 /back"));
+    assert!(
+        coldstart::Snapshot::open(&current).is_ok(),
+        "rebuilt in place"
+    );
+}
+
+#[test]
+fn a_restart_falls_back_to_current_when_the_bundle_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    drop(IsolatePool::start(&bundle, config(dir.path())).unwrap());
+    std::fs::write(&bundle, "throw new Error('broken at load');").unwrap();
+    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    assert!(render(&pool, "/fallback").unwrap().contains("v1 /fallback"));
+}

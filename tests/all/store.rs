@@ -118,3 +118,91 @@ fn concurrent_get_or_build_of_one_key_is_safe() {
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(coldstart::Snapshot::open(store.path_for(&results[0].0)).is_ok());
 }
+
+#[test]
+fn a_file_holding_another_key_is_a_miss_and_gets_rebuilt() {
+    let (_dir, store) = temp_store();
+    let a = Bundle::new("a.js", format!("{SMALL_APP}\n// a"));
+    let b = Bundle::new("b.js", format!("{SMALL_APP}\n// b"));
+    let loaded_a = store.get_or_build(&a, &BuildOptions::default()).unwrap();
+    let key_b = coldstart::snapshot::snapshot_key(
+        coldstart::Engine::identity(),
+        &b,
+        &BuildOptions::default(),
+    );
+    // A's (valid) file under B's name: the store must not hand it out as B.
+    std::fs::copy(loaded_a.snapshot.path(), store.path_for(&key_b)).unwrap();
+    assert!(
+        store.get(&key_b).is_none(),
+        "a file holding another key was accepted"
+    );
+    let loaded_b = store.get_or_build(&b, &BuildOptions::default()).unwrap();
+    assert!(!loaded_b.cached);
+    assert_eq!(loaded_b.snapshot.key(), key_b);
+    assert_eq!(loaded_b.snapshot.header().bundle_name, "b.js");
+}
+
+#[test]
+fn gc_keeps_the_newest_n_besides_current_and_previous() {
+    let (_dir, store) = temp_store();
+    let mut keys = Vec::new();
+    for i in 0..5 {
+        let bundle = Bundle::new("app.js", format!("{SMALL_APP}\n// gc {i}"));
+        keys.push(
+            store
+                .get_or_build(&bundle, &BuildOptions::default())
+                .unwrap()
+                .snapshot
+                .key(),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Pin the two oldest; of the three others, keep the newest two.
+    store.set_current(&keys[1]).unwrap();
+    store.set_current(&keys[0]).unwrap();
+    let report = store.gc(2).unwrap();
+    assert_eq!(report.removed, vec![store.path_for(&keys[2])]);
+    assert_eq!(report.kept, 4);
+    for key in [keys[0], keys[1], keys[3], keys[4]] {
+        assert!(store.path_for(&key).exists());
+    }
+}
+
+#[test]
+fn gc_removes_stale_temp_files_only() {
+    let (_dir, store) = temp_store();
+    let stale = store.dir().join(".tmp-stale");
+    let fresh = store.dir().join(".tmp-fresh");
+    for path in [&stale, &fresh] {
+        std::fs::write(path, b"partial").unwrap();
+    }
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    store.gc(0).unwrap();
+    assert!(
+        !stale.exists(),
+        "a temp file older than 10 minutes is an abandoned write"
+    );
+    assert!(
+        fresh.exists(),
+        "a recent temp file may be a write in progress"
+    );
+}
+
+#[test]
+fn store_files_are_read_only() {
+    let (_dir, store) = temp_store();
+    let loaded = store
+        .get_or_build(&small_app(), &BuildOptions::default())
+        .unwrap();
+    store.set_current(&loaded.snapshot.key()).unwrap();
+    for entry in std::fs::read_dir(store.dir()).unwrap().flatten() {
+        let permissions = entry.metadata().unwrap().permissions();
+        assert!(permissions.readonly(), "{:?} is writable", entry.path());
+    }
+}
