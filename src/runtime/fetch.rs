@@ -148,35 +148,63 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
-/// A DNS resolver that only returns public addresses.
-struct PublicOnlyResolver;
+/// Looks a host name up (the system resolver; a fixed table in tests).
+type Lookup = Arc<
+    dyn Fn(
+            String,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>,
+        > + Send
+        + Sync,
+>;
+
+/// A DNS resolver that only returns public addresses: a name that resolves to a mix of public
+/// and private addresses is connected to through its public ones only (DNS rebinding), and a
+/// name with no public address fails, naming the address refused and why.
+struct PublicOnlyResolver {
+    lookup: Lookup,
+}
+
+impl PublicOnlyResolver {
+    fn system() -> Self {
+        PublicOnlyResolver {
+            lookup: Arc::new(|host| {
+                Box::pin(
+                    async move { Ok(tokio::net::lookup_host((host.as_str(), 0)).await?.collect()) },
+                )
+            }),
+        }
+    }
+}
+
+/// The public addresses among `addrs`, or why there are none.
+fn public_only(host: &str, addrs: Vec<SocketAddr>) -> Result<Vec<SocketAddr>, String> {
+    let mut refused = None;
+    let public: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| match blocked_reason(a.ip()) {
+            Some(reason) => {
+                refused.get_or_insert((a.ip(), reason));
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if public.is_empty() {
+        return Err(match refused {
+            Some((ip, reason)) => format!("{host} resolves to {ip}, a {reason} (SSRF policy)"),
+            None => format!("{host} did not resolve"),
+        });
+    }
+    Ok(public)
+}
 
 impl reqwest::dns::Resolve for PublicOnlyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let lookup = (self.lookup)(host.clone());
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let mut refused = None;
-            let public: Vec<SocketAddr> = addrs
-                .into_iter()
-                .filter(|a| match blocked_reason(a.ip()) {
-                    Some(reason) => {
-                        refused.get_or_insert((a.ip(), reason));
-                        false
-                    }
-                    None => true,
-                })
-                .collect();
-            if public.is_empty() {
-                let detail = match refused {
-                    Some((ip, reason)) => {
-                        format!("{host} resolves to {ip}, a {reason} (SSRF policy)")
-                    }
-                    None => format!("{host} did not resolve"),
-                };
-                return Err(detail.into());
-            }
+            let public = public_only(&host, lookup.await?)?;
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
     }
@@ -199,7 +227,7 @@ fn clients() -> &'static Clients {
         };
         Clients {
             guarded: base()
-                .dns_resolver(Arc::new(PublicOnlyResolver))
+                .dns_resolver(Arc::new(PublicOnlyResolver::system()))
                 .build()
                 .expect("reqwest client with rustls builds"),
             trusted: base().build().expect("reqwest client with rustls builds"),
@@ -656,6 +684,58 @@ pub(crate) fn completion_to_js<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A resolver we control: `rebind.test` answers with a public and a private address,
+    /// `private.test` with private ones only.
+    fn table_resolver() -> PublicOnlyResolver {
+        PublicOnlyResolver {
+            lookup: Arc::new(|host| {
+                let addrs: Vec<SocketAddr> = match host.as_str() {
+                    "rebind.test" => vec![
+                        "127.0.0.1:0".parse().unwrap(),
+                        "93.184.216.34:0".parse().unwrap(),
+                        "[::1]:0".parse().unwrap(),
+                        "169.254.169.254:0".parse().unwrap(),
+                    ],
+                    "private.test" => vec![
+                        "10.1.2.3:0".parse().unwrap(),
+                        "[fd00::1]:0".parse().unwrap(),
+                    ],
+                    _ => Vec::new(),
+                };
+                Box::pin(async move { Ok(addrs) })
+            }),
+        }
+    }
+
+    fn resolve(resolver: &PublicOnlyResolver, host: &str) -> Result<Vec<SocketAddr>, String> {
+        use reqwest::dns::Resolve;
+        use std::str::FromStr;
+        let name = reqwest::dns::Name::from_str(host).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime
+            .block_on(resolver.resolve(name))
+            .map(|addrs| addrs.collect())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_name_resolving_to_public_and_private_addresses_reaches_only_the_public_one() {
+        let resolver = table_resolver();
+        assert_eq!(
+            resolve(&resolver, "rebind.test").unwrap(),
+            vec!["93.184.216.34:0".parse::<SocketAddr>().unwrap()]
+        );
+        let error = resolve(&resolver, "private.test").unwrap_err();
+        assert!(
+            error.contains("private.test resolves to 10.1.2.3, a private address (SSRF policy)"),
+            "{error}"
+        );
+        let error = resolve(&resolver, "nothing.test").unwrap_err();
+        assert!(error.contains("did not resolve"), "{error}");
+    }
 
     fn reason(s: &str) -> Option<&'static str> {
         blocked_reason(s.parse().unwrap())

@@ -194,6 +194,42 @@ mod tests {
         assert!(!fns.is_empty());
         let refs = external_references();
         assert_eq!(refs.len(), fns.len() + 1);
-        assert_eq!(fingerprint(), fingerprint());
+        let mut names: Vec<&str> = fns.iter().map(|f| f.name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            count,
+            "every host function has its own JS name"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_ordered_table() {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"coldstart external references v1\n");
+        for (module, decl) in MODULES {
+            for f in decl() {
+                hasher.update(format!("{module}.{}\n", f.name).as_bytes());
+            }
+        }
+        assert_eq!(fingerprint(), *hasher.finalize().as_bytes());
+        // Swapping two entries changes it: order is part of the identity.
+        let mut entries: Vec<String> = MODULES
+            .iter()
+            .flat_map(|(module, decl)| {
+                decl()
+                    .into_iter()
+                    .map(move |f| format!("{module}.{}", f.name))
+            })
+            .collect();
+        entries.swap(0, 1);
+        let mut swapped = blake3::Hasher::new();
+        swapped.update(b"coldstart external references v1\n");
+        for entry in &entries {
+            swapped.update(format!("{entry}\n").as_bytes());
+        }
+        assert_ne!(fingerprint(), *swapped.finalize().as_bytes());
     }
 }

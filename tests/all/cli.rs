@@ -17,16 +17,9 @@ fn workdir() -> tempfile::TempDir {
     dir
 }
 
-/// Bad input fails with one clear line on stderr and exit code 1 or 2 — never a signal.
+/// Bad input fails with one clear line on stderr and exit code 1 — never a signal.
 fn assert_clean_failure(o: &Output, needle: &str) {
-    let code = o.status.code().expect("exited, not killed by a signal");
-    assert!((1..=2).contains(&code), "exit code {code}");
-    let err = stderr(o);
-    assert!(
-        err.contains(needle),
-        "stderr should mention {needle:?}: {err}"
-    );
-    assert!(!err.contains("panicked"), "{err}");
+    assert_exit(o, 1, needle);
 }
 
 #[test]
@@ -207,7 +200,8 @@ fn bad_input_fails_cleanly() {
         &coldstart(dir.path(), &["build", "syntax.js"]),
         "syntax.js:1",
     );
-    assert_clean_failure(&coldstart(dir.path(), &["build"]), "BUNDLE");
+    // A usage error is exit code 2.
+    assert_exit(&coldstart(dir.path(), &["build"]), 2, "BUNDLE");
 }
 
 #[test]
@@ -263,6 +257,13 @@ fn serve_reloads_on_sighup_and_drains_on_sigterm() {
 #[test]
 fn two_processes_building_the_same_key_leave_one_valid_file() {
     let dir = workdir();
+    // A bundle that takes ~400 ms to evaluate, so that two builds started together overlap: both
+    // report `cached: false` below, which proves they really raced for the same key.
+    std::fs::write(
+        dir.path().join("app.js"),
+        format!("{SMALL_APP}\nvar until = Date.now() + 400; while (Date.now() < until) {{}}\n"),
+    )
+    .unwrap();
     let children: Vec<_> = (0..2)
         .map(|_| {
             Command::new(env!("CARGO_BIN_EXE_coldstart"))
@@ -274,14 +275,21 @@ fn two_processes_building_the_same_key_leave_one_valid_file() {
                 .unwrap()
         })
         .collect();
-    let keys: Vec<String> = children
+    let outputs: Vec<serde_json::Value> = children
         .into_iter()
         .map(|child| {
             let out = child.wait_with_output().unwrap();
             assert!(out.status.success());
-            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            v["key"].as_str().unwrap().to_string()
+            serde_json::from_slice(&out.stdout).unwrap()
         })
+        .collect();
+    assert!(
+        outputs.iter().all(|v| v["cached"] == false),
+        "the builds did not overlap: {outputs:?}"
+    );
+    let keys: Vec<String> = outputs
+        .iter()
+        .map(|v| v["key"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(keys[0], keys[1]);
     let files: Vec<String> = std::fs::read_dir(dir.path().join("shared"))
@@ -299,4 +307,113 @@ fn two_processes_building_the_same_key_leave_one_valid_file() {
     );
     let h: serde_json::Value = serde_json::from_str(stdout(&inspect).trim()).unwrap();
     assert_eq!(h["loadable"], true);
+}
+
+/// Console output reaches the log at the matching level, formatted as Node formats it
+/// (expected lines produced by Node 20 from the same calls), without terminal colour codes when
+/// stderr is not a terminal.
+#[test]
+fn console_output_is_logged_at_its_level_as_node_formats_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("console.js"),
+        r#"
+globalThis.__rex_render_page = function () {
+  console.log("a", {b:1, c:"x"}, [1,2], null, undefined, 3.5, "%s=%d", "k", 7);
+  console.log("%s=%d", "k", 7, "rest");
+  console.info(new Map([["k",1]]));
+  console.warn("warn", true);
+  console.error("err", [ { deep: { deeper: { deepest: 1 } } } ]);
+  console.debug("dbg", Symbol("s"));
+  return JSON.stringify({ body: "", head: "" });
+};
+globalThis.__rex_get_server_side_props = function () { return "{}"; };
+globalThis.__rex_get_static_props = function () { return "{}"; };
+"#,
+    )
+    .unwrap();
+    let out = output_within(
+        command(
+            dir.path(),
+            &["call", "console.js", "__rex_render_page", "/", "{}"],
+        )
+        .env("COLDSTART_LOG", "debug"),
+        HANG,
+        "call console.js",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes in a non-terminal log: {err:?}"
+    );
+    // "<timestamp>  LEVEL message": keep "LEVEL message".
+    let lines: Vec<String> = err
+        .lines()
+        .filter_map(|l| {
+            l.split_once(' ')
+                .map(|(_, rest)| rest.trim_start().to_string())
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "INFO a { b: 1, c: 'x' } [ 1, 2 ] null undefined 3.5 %s=%d k 7",
+            "INFO k=7 rest",
+            "INFO Map(1) { 'k' => 1 }",
+            "WARN warn true",
+            "ERROR err [ { deep: { deeper: [Object] } } ]",
+            "DEBUG dbg Symbol(s)",
+        ]
+    );
+}
+
+/// Each committed error fixture (`fixtures/errors/`) fails — or works — as its header comment
+/// says, through the binary.
+#[test]
+fn the_error_fixtures_fail_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["minimal", "syntax-error", "throw-at-load", "missing-global", "runaway"] {
+        std::fs::copy(
+            fixture(&format!("errors/{name}.js")),
+            dir.path().join(format!("{name}.js")),
+        )
+        .unwrap();
+    }
+    let build = |name: &str| coldstart(dir.path(), &["build", &format!("{name}.js"), "--store", "s"]);
+    assert!(build("minimal").status.success());
+    let body = stdout(&coldstart(
+        dir.path(),
+        &["call", "minimal.js", "__rex_render_page", "/m", r#"{"name":"ada"}"#, "--store", "s"],
+    ));
+    assert_eq!(body.trim(), r#"{"body":"<p>/m ada</p>","head":""}"#);
+
+    let out = build("syntax-error");
+    assert_exit(&out, 1, "SyntaxError");
+    assert!(stderr(&out).contains("syntax-error.js:3"), "{}", stderr(&out));
+
+    let out = build("throw-at-load");
+    assert_exit(&out, 1, "exploded at load");
+    let err = stderr(&out);
+    assert!(err.contains("throw-at-load.js:3"), "{err}");
+    assert!(err.contains("at explode (throw-at-load.js:3"), "stack: {err}");
+    assert!(err.contains("throw-at-load.js:5"), "stack: {err}");
+
+    assert_exit(
+        &build("missing-global"),
+        1,
+        "does not define the required global `__rex_get_server_side_props`",
+    );
+
+    // runaway.js builds; its routes are contained at call time.
+    assert!(build("runaway").status.success());
+    let call = |route: &str, extra: &[&str]| {
+        let mut args = vec!["call", "runaway.js", "__rex_render_page", route, "{}", "--store", "s"];
+        args.extend_from_slice(extra);
+        coldstart(dir.path(), &args)
+    };
+    assert_exit(&call("/spin", &["--timeout-ms", "300"]), 1, "timed out after 300 ms");
+    assert_exit(&call("/bomb", &["--max-heap-mb", "32"]), 1, "heap limit of 32 MiB");
+    assert_exit(&call("/recurse", &[]), 1, "Maximum call stack size exceeded");
+    assert!(call("/fine", &[]).status.success());
 }

@@ -136,3 +136,24 @@ pub fn pool_config(
         ..PoolConfig::default()
     }
 }
+
+/// Runs `f` on its own thread and returns its result, or panics naming `what` when it has not
+/// finished after `limit` — so that a broken deadline fails the test quickly instead of hanging
+/// it (the stuck thread is abandoned with the failing test process).
+pub fn within<T: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .unwrap();
+    match rx.recv_timeout(limit) {
+        Ok(value) => value,
+        Err(_) => panic!("{what} did not finish within {limit:?}: a deadline was not enforced"),
+    }
+}

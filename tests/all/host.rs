@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -52,6 +53,10 @@ struct TestHttp {
     _runtime: tokio::runtime::Runtime,
 }
 
+/// `/slow` requests being served right now, and the most seen at once (this test process's).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+static MAX_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
 async fn route(
     request: Request<hyper::body::Incoming>,
     addr: SocketAddr,
@@ -85,7 +90,10 @@ async fn route(
         ),
         "/slow" => {
             let ms: u64 = query.trim_start_matches("ms=").parse().unwrap_or(300);
+            let now = IN_FLIGHT.fetch_add(1, Ordering::SeqCst) + 1;
+            MAX_IN_FLIGHT.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(ms)).await;
+            IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
             response(200, &[], format!("slept {ms}").into_bytes())
         }
         "/big" => response(200, &[], vec![b'x'; 256 * 1024]),
@@ -237,6 +245,8 @@ fn fetches_in_one_call_run_concurrently() {
     .unwrap();
     let elapsed = started.elapsed();
     assert_eq!(value.as_array().unwrap().len(), 4);
+    // All four were in flight at the same time (a half-serial implementation peaks at 2)...
+    assert_eq!(MAX_IN_FLIGHT.load(Ordering::SeqCst), 4);
     assert!(
         elapsed < Duration::from_millis(1500),
         "4 × 400 ms requests took {elapsed:?}"

@@ -2,9 +2,11 @@
 
 mod bin;
 mod cli;
+mod cli_flags;
 mod common;
 mod concurrency;
 mod containment;
+mod deadlines;
 mod errors;
 mod fixtures;
 mod host;

@@ -1,14 +1,20 @@
 __test("MessageChannel delivers cloned messages asynchronously", async () => {
   const { port1, port2 } = new MessageChannel();
   const payload = { list: [1, 2], when: new Date(5) };
+  let deliveredDuringPost = null;
+  let posting = false;
   const received = new Promise((resolve) => {
-    port2.onmessage = (event) => resolve(event);
+    port2.onmessage = (event) => {
+      deliveredDuringPost = posting;
+      resolve(event);
+    };
   });
-  let sync = true;
+  posting = true;
   port1.postMessage(payload);
-  sync = false;
+  posting = false;
   const event = await received;
-  assert.equal(sync, false);
+  // Recorded by the handler itself: true if it ran inside postMessage (synchronous delivery).
+  assert.equal(deliveredDuringPost, false);
   assert.ok(event instanceof MessageEvent);
   assert.deepEqual(event.data.list, [1, 2]);
   assert.notEqual(event.data, payload);
