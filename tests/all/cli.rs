@@ -2,13 +2,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use crate::bin::*;
 use crate::common::*;
 
 fn coldstart(dir: &Path, args: &[&str]) -> Output {
-    run_within(dir, args, Duration::from_secs(120))
+    run_within(dir, args, HANG)
 }
 
 fn workdir() -> tempfile::TempDir {
@@ -373,30 +372,56 @@ globalThis.__rex_get_static_props = function () { return "{}"; };
 #[test]
 fn the_error_fixtures_fail_as_documented() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["minimal", "syntax-error", "throw-at-load", "missing-global", "runaway"] {
+    for name in [
+        "minimal",
+        "syntax-error",
+        "throw-at-load",
+        "missing-global",
+        "runaway",
+    ] {
         std::fs::copy(
             fixture(&format!("errors/{name}.js")),
             dir.path().join(format!("{name}.js")),
         )
         .unwrap();
     }
-    let build = |name: &str| coldstart(dir.path(), &["build", &format!("{name}.js"), "--store", "s"]);
+    let build = |name: &str| {
+        coldstart(
+            dir.path(),
+            &["build", &format!("{name}.js"), "--store", "s"],
+        )
+    };
     assert!(build("minimal").status.success());
     let body = stdout(&coldstart(
         dir.path(),
-        &["call", "minimal.js", "__rex_render_page", "/m", r#"{"name":"ada"}"#, "--store", "s"],
+        &[
+            "call",
+            "minimal.js",
+            "__rex_render_page",
+            "/m",
+            r#"{"name":"ada"}"#,
+            "--store",
+            "s",
+        ],
     ));
     assert_eq!(body.trim(), r#"{"body":"<p>/m ada</p>","head":""}"#);
 
     let out = build("syntax-error");
     assert_exit(&out, 1, "SyntaxError");
-    assert!(stderr(&out).contains("syntax-error.js:3"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("syntax-error.js:3"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = build("throw-at-load");
     assert_exit(&out, 1, "exploded at load");
     let err = stderr(&out);
     assert!(err.contains("throw-at-load.js:3"), "{err}");
-    assert!(err.contains("at explode (throw-at-load.js:3"), "stack: {err}");
+    assert!(
+        err.contains("at explode (throw-at-load.js:3"),
+        "stack: {err}"
+    );
     assert!(err.contains("throw-at-load.js:5"), "stack: {err}");
 
     assert_exit(
@@ -408,12 +433,32 @@ fn the_error_fixtures_fail_as_documented() {
     // runaway.js builds; its routes are contained at call time.
     assert!(build("runaway").status.success());
     let call = |route: &str, extra: &[&str]| {
-        let mut args = vec!["call", "runaway.js", "__rex_render_page", route, "{}", "--store", "s"];
+        let mut args = vec![
+            "call",
+            "runaway.js",
+            "__rex_render_page",
+            route,
+            "{}",
+            "--store",
+            "s",
+        ];
         args.extend_from_slice(extra);
         coldstart(dir.path(), &args)
     };
-    assert_exit(&call("/spin", &["--timeout-ms", "300"]), 1, "timed out after 300 ms");
-    assert_exit(&call("/bomb", &["--max-heap-mb", "32"]), 1, "heap limit of 32 MiB");
-    assert_exit(&call("/recurse", &[]), 1, "Maximum call stack size exceeded");
+    assert_exit(
+        &call("/spin", &["--timeout-ms", "300"]),
+        1,
+        "timed out after 300 ms",
+    );
+    assert_exit(
+        &call("/bomb", &["--max-heap-mb", "32"]),
+        1,
+        "heap limit of 32 MiB",
+    );
+    assert_exit(
+        &call("/recurse", &[]),
+        1,
+        "Maximum call stack size exceeded",
+    );
     assert!(call("/fine", &[]).status.success());
 }
