@@ -16,7 +16,7 @@ fn fixture(name: &str) -> Bundle {
 }
 
 fn snapshot_of(bundle: &Bundle, route: &str, props: &str, dir: &std::path::Path) -> Snapshot {
-    let store = SnapshotStore::open(dir).unwrap();
+    let store = SnapshotStore::open(&v8(), dir).unwrap();
     let options = BuildOptions {
         warmup: vec![WarmupCall {
             route: route.into(),
@@ -36,12 +36,12 @@ fn react(c: &mut Criterion) {
     group.sample_size(30);
     group.bench_function("empty_isolate", |b| {
         b.iter(|| {
-            let mut plain = PlainIsolate::new();
+            let mut plain = PlainIsolate::new(&v8());
             plain.eval("0")
         })
     });
     group.bench_function("fresh", |b| {
-        b.iter(|| SsrIsolate::fresh(&bundle, SsrConfig::default()).unwrap())
+        b.iter(|| SsrIsolate::fresh(&v8(), &bundle, SsrConfig::default()).unwrap())
     });
     group.bench_function("snapshot", |b| {
         b.iter(|| SsrIsolate::from_snapshot(&snapshot, SsrConfig::default()).unwrap())
@@ -70,16 +70,18 @@ fn large_loader(c: &mut Criterion) {
     let path = snapshot.path().to_path_buf();
     let mut group = c.benchmark_group("typescript");
     group.sample_size(20);
-    group.bench_function("map_verify", |b| b.iter(|| Snapshot::open(&path).unwrap()));
+    group.bench_function("map_verify", |b| {
+        b.iter(|| Snapshot::open(&v8(), &path).unwrap())
+    });
     group.bench_function("map_verify_isolate", |b| {
         b.iter(|| {
-            let snap = Snapshot::open(&path).unwrap();
+            let snap = Snapshot::open(&v8(), &path).unwrap();
             SsrIsolate::from_snapshot(&snap, SsrConfig::default()).unwrap()
         })
     });
     group.bench_function("map_verify_isolate_first_result", |b| {
         b.iter(|| {
-            let snap = Snapshot::open(&path).unwrap();
+            let snap = Snapshot::open(&v8(), &path).unwrap();
             let mut iso = SsrIsolate::from_snapshot(&snap, SsrConfig::default()).unwrap();
             iso.render_page("/", props).unwrap()
         })
@@ -89,3 +91,8 @@ fn large_loader(c: &mut Criterion) {
 
 criterion_group!(benches, react, large_loader);
 criterion_main!(benches);
+
+/// The process's engine (default flags).
+fn v8() -> coldstart::Engine {
+    coldstart::Engine::init(coldstart::EngineConfig::default()).expect("engine")
+}

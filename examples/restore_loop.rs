@@ -6,7 +6,7 @@ fn main() {
     let n: usize = std::env::args().nth(2).unwrap().parse().unwrap();
     let bundle = Bundle::from_file(&path).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = SnapshotStore::open(dir.path()).unwrap();
+    let store = SnapshotStore::open(&v8(), dir.path()).unwrap();
     let options = BuildOptions {
         warmup: vec![WarmupCall {
             route: "/".into(),
@@ -23,4 +23,9 @@ fn main() {
         "{:.3} ms/isolate",
         t.elapsed().as_secs_f64() * 1000.0 / n as f64
     );
+}
+
+/// The process's engine (default flags).
+fn v8() -> coldstart::Engine {
+    coldstart::Engine::init(coldstart::EngineConfig::default()).expect("engine")
 }

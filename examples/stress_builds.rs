@@ -16,7 +16,7 @@ fn main() {
                         store_dir: dir.path().join("s"),
                         ..PoolConfig::default()
                     };
-                    let pool = IsolatePool::start(&b, cfg).unwrap();
+                    let pool = IsolatePool::start(&v8(), &b, cfg).unwrap();
                     let r = pool
                         .execute_blocking(|iso| iso.render_page("/", "{}").unwrap().body)
                         .unwrap();
@@ -29,4 +29,9 @@ fn main() {
         }
         eprintln!("round {round} ok");
     }
+}
+
+/// The process's engine (default flags).
+fn v8() -> coldstart::Engine {
+    coldstart::Engine::init(coldstart::EngineConfig::default()).expect("engine")
 }

@@ -114,6 +114,7 @@ pub fn run(
     mut tick: impl FnMut(),
 ) -> Result<BenchReport> {
     let config = SsrConfig::default();
+    let engine = *snapshot.engine();
     let runs = plan.runs.max(1);
     let mut empty = Vec::with_capacity(runs);
     let mut fresh = Vec::with_capacity(runs);
@@ -125,12 +126,12 @@ pub fn run(
 
     // One untimed round of each, so lazy process-wide initialisation is not billed to the first
     // sample of whichever measurement happens to run first.
-    drop(PlainIsolate::new());
+    drop(PlainIsolate::new(&engine));
     drop(SsrIsolate::from_snapshot(snapshot, config.clone())?);
 
     for _ in 0..runs {
         let (mut plain, ms) = time_ms(|| {
-            let mut plain = PlainIsolate::new();
+            let mut plain = PlainIsolate::new(&engine);
             plain.eval("0");
             plain
         });
@@ -139,7 +140,7 @@ pub fn run(
         drop(plain);
 
         let (iso, ready_ms, first_ms) =
-            ready_then_render(|| SsrIsolate::fresh(bundle, config.clone()), plan)?;
+            ready_then_render(|| SsrIsolate::fresh(&engine, bundle, config.clone()), plan)?;
         fresh.push(ready_ms);
         first_fresh.push(first_ms);
         drop(iso);
@@ -154,7 +155,7 @@ pub fn run(
         drop(iso);
 
         let (iso, ms) = time_ms(|| -> Result<SsrIsolate> {
-            let opened = Snapshot::open_with(snapshot.path(), MapOptions::default())?;
+            let opened = Snapshot::open_with(&engine, snapshot.path(), MapOptions::default())?;
             SsrIsolate::from_snapshot(&opened, config.clone())
         });
         iso?;

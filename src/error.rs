@@ -81,6 +81,14 @@ pub enum Error {
     /// Invalid configuration or argument.
     #[error("{0}")]
     Invalid(String),
+    /// V8 already runs in this process with other flags (it cannot change them).
+    #[error("V8 is already initialised with flags `{running}`; cannot switch to `{wanted}` in the same process")]
+    EngineFlags {
+        /// The flags V8 runs with.
+        running: String,
+        /// The flags asked for.
+        wanted: String,
+    },
     /// A snapshot could not be built (by a child build process, or a build that was killed).
     #[error("building {bundle}: {detail}")]
     BuildFailed {

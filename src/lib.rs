@@ -15,10 +15,11 @@
 //!   [`server`] — the HTTP server behind `coldstart serve`.
 //!
 //! ```no_run
-//! use coldstart::{Bundle, SsrConfig, SsrIsolate};
+//! use coldstart::{Bundle, Engine, EngineConfig, SsrConfig, SsrIsolate};
 //! use coldstart::snapshot::{BuildOptions, SnapshotStore};
 //!
-//! let store = SnapshotStore::open("snapshots")?;
+//! let engine = Engine::init(EngineConfig::default())?;
+//! let store = SnapshotStore::open(&engine, "snapshots")?;
 //! let bundle = Bundle::from_file("dist/server.js")?;
 //! let loaded = store.get_or_build(&bundle, &BuildOptions::default())?;
 //! let mut isolate = SsrIsolate::from_snapshot(&loaded.snapshot, SsrConfig::default())?;
@@ -43,7 +44,6 @@ pub mod bench;
 pub mod bundle;
 pub mod engine;
 pub mod error;
-pub(crate) mod event_loop;
 pub mod isolate;
 pub mod measure;
 pub mod polyfills;

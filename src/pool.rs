@@ -20,13 +20,13 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
+use crate::engine::Engine;
 use crate::error::{Error, Result, SnapshotError};
 use crate::isolate::Limits;
 use crate::snapshot::builder::default_build_limits;
 use crate::snapshot::format::hex;
 use crate::snapshot::{snapshot_key, BuildOptions, Snapshot, SnapshotStore};
 use crate::ssr::{SsrConfig, SsrIsolate};
-use crate::Engine;
 
 /// How requests are isolated from each other.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -199,8 +199,8 @@ impl IsolatePool {
     ///
     /// # Errors
     /// No usable snapshot; worker threads cannot be spawned.
-    pub fn start(bundle_path: &Path, config: PoolConfig) -> Result<Self> {
-        let store = SnapshotStore::open(&config.store_dir)?;
+    pub fn start(engine: &Engine, bundle_path: &Path, config: PoolConfig) -> Result<Self> {
+        let store = SnapshotStore::open(engine, &config.store_dir)?;
         let snapshot = match build_and_verify(bundle_path, &config, &store, &AtomicBool::new(false))
         {
             Ok((snapshot, _)) => {
@@ -518,7 +518,7 @@ fn build_in_child(
     cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
     let bundle = Bundle::from_file(bundle_path)?;
-    let key = snapshot_key(Engine::identity(), &bundle, &config.build);
+    let key = snapshot_key(store.engine(), &bundle, &config.build);
     if let Some(snapshot) = store.get(&key) {
         return Ok((snapshot, true));
     }
@@ -539,7 +539,7 @@ fn build_in_child(
     if let Some(mb) = limits.max_heap_mb {
         command.arg("--build-max-heap-mb").arg(mb.to_string());
     }
-    let flags = Engine::identity().v8_flags();
+    let flags = store.engine().v8_flags();
     if !flags.is_empty() {
         command.arg(format!("--v8-flags={flags}"));
     }

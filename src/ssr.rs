@@ -11,9 +11,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::bundle::Bundle;
+use crate::engine::Engine;
 use crate::error::{Error, JsError, Result};
-use crate::event_loop::{self, Deadline, Exit};
-use crate::isolate::{js_error_from, string_result, Limits, Origin, Runtime};
+use crate::isolate::event_loop::{self, Deadline, Exit};
+use crate::isolate::exception::{js_error_from, string_result};
+use crate::isolate::{Limits, Origin, Runtime};
 use crate::runtime::RuntimeOptions;
 use crate::snapshot::Snapshot;
 
@@ -307,8 +309,8 @@ impl SsrIsolate {
     ///
     /// # Errors
     /// The bundle throws or fails to compile, or lacks a required global.
-    pub fn fresh(bundle: &Bundle, config: SsrConfig) -> Result<Self> {
-        let mut runtime = Runtime::fresh(bundle, &config.runtime, config.limits)?;
+    pub fn fresh(engine: &Engine, bundle: &Bundle, config: SsrConfig) -> Result<Self> {
+        let mut runtime = Runtime::fresh(engine, bundle, &config.runtime, config.limits)?;
         let entries = Entries::resolve(&mut runtime, bundle.name())?;
         Ok(SsrIsolate {
             entries,

@@ -187,11 +187,11 @@ fn warmups(args: &BenchArgs) -> Vec<WarmupCall> {
     }]
 }
 
-pub fn run(args: BenchArgs) -> Result<(), Error> {
+pub fn run(engine: &coldstart::Engine, args: BenchArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
     let bundle = Bundle::from_file(&args.bundle)?;
-    let store = SnapshotStore::open(&args.build.store)?;
+    let store = SnapshotStore::open(engine, &args.build.store)?;
     let mut options = args.build.options()?;
     options.warmup = warmups(&args);
     let loaded = store.get_or_build(&bundle, &options)?;

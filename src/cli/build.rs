@@ -52,12 +52,12 @@ fn exit_with_parent() {
     }
 }
 
-pub fn run(args: BuildArgs) -> Result<(), Error> {
+pub fn run(engine: &coldstart::Engine, args: BuildArgs) -> Result<(), Error> {
     if args.exit_with_parent {
         exit_with_parent();
     }
     let bundle = Bundle::from_file(&args.bundle)?;
-    let store = SnapshotStore::open(&args.flags.store)?;
+    let store = SnapshotStore::open(engine, &args.flags.store)?;
     let options = match &args.options_json {
         Some(json) => serde_json::from_str(json)
             .map_err(|e| Error::Invalid(format!("--options-json is not valid: {e}")))?,

@@ -55,7 +55,7 @@ fn parse_object(flag: &str, text: Option<&str>) -> Result<serde_json::Value, Err
     Ok(value)
 }
 
-pub fn run_call(args: CallArgs) -> Result<(), Error> {
+pub fn run_call(engine: &coldstart::Engine, args: CallArgs) -> Result<(), Error> {
     if !coldstart::ssr::entry_names().any(|e| e == args.entry) {
         let known: Vec<&str> = coldstart::ssr::entry_names().collect();
         return Err(Error::Invalid(format!(
@@ -67,7 +67,7 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
     let headers = parse_object("headers", args.headers.as_deref())?;
     let cookies = parse_object("cookies", args.cookies.as_deref())?;
     let mut phases = Phases::start();
-    let mut isolate = args.run.isolate(&args.bundle, &mut phases)?;
+    let mut isolate = args.run.isolate(engine, &args.bundle, &mut phases)?;
     let with_context = args.headers.is_some() || args.cookies.is_some();
     if with_context {
         isolate.set_request_context(&headers, &cookies)?;
@@ -89,11 +89,11 @@ pub fn run_call(args: CallArgs) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn run_render(args: RenderArgs) -> Result<(), Error> {
+pub fn run_render(engine: &coldstart::Engine, args: RenderArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
     let mut phases = Phases::start();
-    let mut isolate = args.run.isolate(&args.bundle, &mut phases)?;
+    let mut isolate = args.run.isolate(engine, &args.bundle, &mut phases)?;
     let page = isolate.render_page(&args.route, &args.props)?;
     phases.mark("render");
     out!("{}", page.body);

@@ -25,9 +25,9 @@ pub struct DemoArgs {
     pub runs: usize,
 }
 
-pub fn run(args: DemoArgs) -> Result<(), Error> {
+pub fn run(engine: &coldstart::Engine, args: DemoArgs) -> Result<(), Error> {
     let bundle = Bundle::new("react-app.js", DEMO_BUNDLE);
-    let store = SnapshotStore::open(&args.store)?;
+    let store = SnapshotStore::open(engine, &args.store)?;
     let options = BuildOptions {
         warmup: vec![WarmupCall {
             route: "/".to_string(),
@@ -56,7 +56,7 @@ pub fn run(args: DemoArgs) -> Result<(), Error> {
     let (mut fresh_ready, mut fresh_render, mut snap_ready, mut snap_render) =
         (vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
-        let (isolate, ms) = time_ms(|| SsrIsolate::fresh(&bundle, SsrConfig::default()));
+        let (isolate, ms) = time_ms(|| SsrIsolate::fresh(engine, &bundle, SsrConfig::default()));
         let mut isolate = isolate?;
         fresh_ready.push(ms);
         let (page, ms) = time_ms(|| isolate.render_page("/", DEMO_PROPS));

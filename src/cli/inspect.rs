@@ -18,9 +18,9 @@ pub struct InspectArgs {
     pub json: bool,
 }
 
-pub fn run(args: InspectArgs) -> Result<(), Error> {
+pub fn run(engine: &coldstart::Engine, args: InspectArgs) -> Result<(), Error> {
     let header = Snapshot::inspect(&args.file)?;
-    let compatible = match Snapshot::open(&args.file) {
+    let compatible = match Snapshot::open(engine, &args.file) {
         Ok(_) => Ok(()),
         Err(e) => Err(e.to_string()),
     };

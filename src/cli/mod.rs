@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use coldstart::snapshot::{
     BuildOptions, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall, DEFAULT_STORE_DIR,
 };
-use coldstart::{Bundle, Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig, SsrIsolate};
+use coldstart::{
+    Bundle, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig, SsrIsolate,
+};
 
 mod bench;
 mod build;
@@ -228,12 +230,17 @@ impl RunFlags {
     }
 
     /// Creates the isolate the flags ask for.
-    pub fn isolate(&self, bundle_path: &PathBuf, phases: &mut Phases) -> Result<SsrIsolate, Error> {
+    pub fn isolate(
+        &self,
+        engine: &Engine,
+        bundle_path: &PathBuf,
+        phases: &mut Phases,
+    ) -> Result<SsrIsolate, Error> {
         let bundle = Bundle::from_file(bundle_path)?;
         let config = self.config();
         phases.mark("read bundle");
         if self.no_snapshot {
-            coldstart::Engine::get();
+            engine.ready();
             phases.mark("wait for V8 init");
             // Evaluating the bundle is a build in all but name: the build's deadline, and the
             // isolate's heap limit when one is given, else the build's.
@@ -245,19 +252,15 @@ impl RunFlags {
                 },
                 ..config
             };
-            let iso = SsrIsolate::fresh(&bundle, config);
+            let iso = SsrIsolate::fresh(engine, &bundle, config);
             phases.mark("fresh isolate");
             return iso;
         }
         let options = self.build.options()?;
         let snapshot = match &self.snapshot {
             Some(path) => {
-                let snapshot = Snapshot::open_with(path, MapOptions::default())?;
-                let expected = coldstart::snapshot::snapshot_key(
-                    coldstart::Engine::identity(),
-                    &bundle,
-                    &options,
-                );
+                let snapshot = Snapshot::open_with(engine, path, MapOptions::default())?;
+                let expected = coldstart::snapshot::snapshot_key(engine, &bundle, &options);
                 if snapshot.key() != expected {
                     return Err(coldstart::SnapshotError::KeyMismatch {
                         path: path.display().to_string(),
@@ -269,13 +272,13 @@ impl RunFlags {
                 snapshot
             }
             None => {
-                SnapshotStore::open(&self.build.store)?
+                SnapshotStore::open(engine, &self.build.store)?
                     .get_or_build_within(&bundle, &options, self.build.limits())?
                     .snapshot
             }
         };
         phases.mark("key + map + verify");
-        coldstart::Engine::get();
+        engine.ready();
         phases.mark("wait for V8 init");
         let iso = SsrIsolate::from_snapshot(&snapshot, config);
         phases.mark("isolate");
@@ -287,34 +290,35 @@ impl RunFlags {
 pub fn run(cli: Cli) -> Result<(), Error> {
     // V8 starts on a background thread while the command reads and verifies its inputs; the
     // first isolate waits for it (`Engine::get`).
-    coldstart::Engine::init_in_background(coldstart::EngineConfig {
-        v8_flags: cli
-            .v8_flags
-            .clone()
-            .or_else(|| std::env::var("COLDSTART_V8_FLAGS").ok()),
-    })?;
+    // The only place that reads the environment for the engine's settings.
+    let flags = cli
+        .v8_flags
+        .clone()
+        .or_else(|| std::env::var("COLDSTART_V8_FLAGS").ok())
+        .unwrap_or_default();
+    let engine = Engine::init_in_background(EngineConfig::with_v8_flags(flags))?;
     // Never exit (or unwind out of here) while V8 is still initialising on the other thread.
-    let _wait_for_v8 = WaitForV8;
-    dispatch(cli.command)
+    let _wait_for_v8 = WaitForV8(engine);
+    dispatch(engine, cli.command)
 }
 
 /// Waits for V8's initialisation when dropped.
-struct WaitForV8;
+struct WaitForV8(Engine);
 
 impl Drop for WaitForV8 {
     fn drop(&mut self) {
-        coldstart::Engine::get();
+        self.0.ready();
     }
 }
 
-fn dispatch(command: Command) -> Result<(), Error> {
+fn dispatch(engine: Engine, command: Command) -> Result<(), Error> {
     match command {
-        Command::Build(args) => build::run(args),
-        Command::Inspect(args) => inspect::run(args),
-        Command::Call(args) => call::run_call(args),
-        Command::Render(args) => call::run_render(args),
-        Command::Demo(args) => demo::run(args),
-        Command::Serve(args) => serve::run(args),
-        Command::Bench(args) => bench::run(args),
+        Command::Build(args) => build::run(&engine, args),
+        Command::Inspect(args) => inspect::run(&engine, args),
+        Command::Call(args) => call::run_call(&engine, args),
+        Command::Render(args) => call::run_render(&engine, args),
+        Command::Demo(args) => demo::run(&engine, args),
+        Command::Serve(args) => serve::run(&engine, args),
+        Command::Bench(args) => bench::run(&engine, args),
     }
 }

@@ -55,7 +55,7 @@ pub struct ServeArgs {
 /// Heap limit per isolate when `serve` is given none.
 const DEFAULT_SERVE_HEAP_MB: usize = 512;
 
-pub fn run(args: ServeArgs) -> Result<(), Error> {
+pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
     let config = PoolConfig {
         workers: args.workers.max(1),
         queue_per_worker: args.queue.max(1),
@@ -78,7 +78,7 @@ pub fn run(args: ServeArgs) -> Result<(), Error> {
         },
         store_dir: args.build.store.clone(),
     };
-    let pool = IsolatePool::start(&args.bundle, config)?;
+    let pool = IsolatePool::start(engine, &args.bundle, config)?;
     let http = server::HttpOptions {
         header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),

@@ -4,34 +4,31 @@
 //! [`Runtime`] is single-threaded (V8 isolates are `!Send`); [`crate::ssr::SsrIsolate`] builds the
 //! contract surface on top of it.
 
-use std::mem::ManuallyDrop;
 use std::time::{Duration, Instant};
 
 use crate::bundle::Bundle;
 use crate::engine::Engine;
-use crate::error::{Error, JsError, Result};
-use crate::event_loop;
-use crate::polyfills::POLYFILLS;
-use crate::runtime::{self, state, IsolateState, RuntimeOptions};
+use crate::error::{Error, Result};
+use crate::runtime::{state, IsolateState, RuntimeOptions};
 use crate::snapshot::Snapshot;
 
+pub(crate) mod bootstrap;
+pub(crate) mod event_loop;
+pub(crate) mod exception;
+mod plain;
 pub mod setup;
 
-pub(crate) use setup::{lifecycle_exclusive, lifecycle_shared, Guard};
-pub use setup::{Limits, DEFAULT_BUILD_HEAP_MB, DEFAULT_BUILD_TIMEOUT};
+use bootstrap::{apply_env, bootstrap, evaluate_script, restore_context, Internals};
+use exception::string_result;
+use setup::IsolateCell;
 
-/// Creates an isolate under the lifecycle lock.
-fn new_isolate(params: v8::CreateParams) -> v8::OwnedIsolate {
-    let _shared = lifecycle_shared();
-    v8::Isolate::new(params)
-}
+pub use plain::PlainIsolate;
+pub(crate) use setup::{lifecycle_exclusive, lifecycle_shared, promise_reject_callback, Guard};
+pub use setup::{Limits, DEFAULT_BUILD_HEAP_MB, DEFAULT_BUILD_TIMEOUT};
 
 /// How long microtasks left queued by a call may run after it returned, before they are
 /// terminated (and the isolate replaced).
 pub const LEFTOVER_BUDGET: Duration = Duration::from_millis(50);
-
-/// Index of the `internals` object in the snapshot's context data.
-pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
 
 /// V8 heap statistics of one isolate, in bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -46,70 +43,6 @@ pub struct HeapUsage {
     pub malloced: usize,
 }
 
-/// JS functions the polyfills put on `internals`, called by the Rust side.
-pub(crate) struct Internals {
-    pub fire_timer: v8::Global<v8::Function>,
-    pub clear_timers: v8::Global<v8::Function>,
-    pub op_complete: v8::Global<v8::Function>,
-    pub set_env: v8::Global<v8::Function>,
-}
-
-impl Internals {
-    pub(crate) fn from_object(
-        scope: &mut v8::HandleScope,
-        internals: v8::Local<v8::Object>,
-    ) -> Result<Self> {
-        let mut get = |name: &str| -> Result<v8::Global<v8::Function>> {
-            let key = v8::String::new(scope, name)
-                .ok_or_else(|| Error::Invalid("string alloc".into()))?;
-            let value = internals.get(scope, key.into());
-            let function = value
-                .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
-                .ok_or_else(|| {
-                    Error::Invalid(format!(
-                        "the built-in polyfills do not define internals.{name}"
-                    ))
-                })?;
-            Ok(v8::Global::new(scope, function))
-        };
-        Ok(Internals {
-            fire_timer: get("fire_timer")?,
-            clear_timers: get("clear_timers")?,
-            op_complete: get("op_complete")?,
-            set_env: get("set_env")?,
-        })
-    }
-}
-
-pub(crate) extern "C" fn promise_reject_callback(message: v8::PromiseRejectMessage) {
-    // SAFETY: V8 calls this with a live isolate and an entered context; `CallbackScope` is the
-    // sanctioned way to open a scope on it from a raw callback.
-    let scope = &mut unsafe { v8::CallbackScope::new(&message) };
-    let promise = message.get_promise();
-    let state = state::get(scope);
-    match message.get_event() {
-        v8::PromiseRejectEvent::PromiseRejectWithNoHandler => {
-            let reason = message
-                .get_value()
-                .map(|v| exception_stack(scope, v).unwrap_or_else(|| describe_exception(scope, v)))
-                .unwrap_or_else(|| "undefined".to_string());
-            let promise = v8::Global::new(scope, promise);
-            state
-                .borrow_mut()
-                .pending_rejections
-                .push((promise, reason));
-        }
-        v8::PromiseRejectEvent::PromiseHandlerAddedAfterReject => {
-            let promise = v8::Global::new(scope, promise);
-            state
-                .borrow_mut()
-                .pending_rejections
-                .retain(|(p, _)| *p != promise);
-        }
-        _ => {}
-    }
-}
-
 /// How a [`Runtime`] was made (for reports and benchmarks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -121,19 +54,16 @@ pub enum Origin {
 
 /// An isolate + context ready to call into, with its runtime state.
 ///
-/// Field order is drop order: handles first, then the isolate, then what the isolate borrows
-/// (the guard registered as heap-callback data, and the mapped snapshot its startup data points
-/// into).
+/// Field order is drop order: handles first, then the isolate cell (which disposes the isolate
+/// before the guard and the mapped snapshot it borrows).
 pub struct Runtime {
     context: v8::Global<v8::Context>,
     pub(crate) internals: Internals,
     pub(crate) state: state::StateRef,
     options: RuntimeOptions,
-    isolate: ManuallyDrop<v8::OwnedIsolate>,
-    guard: Guard,
+    isolate: IsolateCell,
     limits: Limits,
     origin: Origin,
-    snapshot: Option<Snapshot>,
 }
 
 /// What [`Runtime::assemble`] makes the context with.
@@ -152,24 +82,26 @@ impl Runtime {
     /// # Errors
     /// A polyfill or the bundle throws or fails to compile; [`Error::Timeout`] or
     /// [`Error::HeapLimit`] when evaluating the bundle exceeds `limits`.
-    pub fn fresh(bundle: &Bundle, options: &RuntimeOptions, limits: Limits) -> Result<Self> {
-        Engine::get();
+    pub fn fresh(
+        engine: &Engine,
+        bundle: &Bundle,
+        options: &RuntimeOptions,
+        limits: Limits,
+    ) -> Result<Self> {
+        engine.ready();
         let source = bundle.source()?;
-        let params = limits
-            .apply(v8::CreateParams::default().external_references(runtime::external_references()));
-        let isolate = new_isolate(params);
+        let isolate = IsolateCell::new(limits.apply(v8::CreateParams::default()));
         let name = bundle.name();
         Self::assemble(
             isolate,
             options,
             limits,
             Origin::Fresh,
-            None,
             &format!("evaluating {name}"),
             Box::new(move |scope| {
                 let context = v8::Context::new(scope, Default::default());
                 let scope = &mut v8::ContextScope::new(scope, context);
-                let internals = bootstrap(scope, context)?;
+                let internals = bootstrap(scope)?;
                 evaluate_script(scope, source, name)
                     .map_err(|e| e.during(format!("evaluating {name}")))?;
                 scope.perform_microtask_checkpoint();
@@ -190,82 +122,66 @@ impl Runtime {
         limits: Limits,
     ) -> Result<Self> {
         snapshot.check_restorable(limits)?;
-        Engine::get();
-        // SAFETY: the startup data borrows the mapping held by `snapshot`; a clone of it is stored
-        // in the returned `Runtime`, whose field order drops the isolate before the snapshot.
-        let startup = unsafe { snapshot.startup_data() };
-        let params = limits.apply(
-            v8::CreateParams::default()
-                .snapshot_blob(startup)
-                .external_references(runtime::external_references()),
-        );
-        let isolate = new_isolate(params);
+        snapshot.engine().ready();
+        let isolate = IsolateCell::restore(snapshot, limits.apply(v8::CreateParams::default()));
         Self::assemble(
             isolate,
             options,
             limits,
             Origin::Snapshot,
-            Some(snapshot.clone()),
             "restoring the snapshot",
             Box::new(restore_context),
         )
     }
 
     fn assemble(
-        mut isolate: v8::OwnedIsolate,
+        mut isolate: IsolateCell,
         options: &RuntimeOptions,
         limits: Limits,
         origin: Origin,
-        snapshot: Option<Snapshot>,
         what: &str,
         make_context: MakeContext<'_>,
     ) -> Result<Self> {
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(promise_reject_callback);
         let state = state::install(&mut isolate, IsolateState::new(options));
-        let guard = Guard::install(&mut isolate);
         let budget = limits.load_timeout();
+        let armed = isolate.guard().arm(Instant::now() + budget);
         let made = {
-            let armed = guard.arm(Instant::now() + budget);
-            let scope = &mut v8::HandleScope::new(&mut isolate);
-            let made = make_context(scope).and_then(|(context, internals)| {
+            let mut entered = isolate.enter();
+            let scope = &mut v8::HandleScope::new(&mut *entered);
+            make_context(scope).and_then(|(context, internals)| {
                 let scope = &mut v8::ContextScope::new(scope, context);
                 let internals = Internals::from_object(scope, internals)?;
                 apply_env(scope, &internals, options)?;
                 Ok((v8::Global::new(scope, context), internals))
-            });
-            let fired = armed.fired();
-            drop(armed);
-            match guard.termination_error(fired, limits, what, budget) {
-                Some(error) => Err(error),
-                None => made,
-            }
+            })
+        };
+        let fired = armed.fired();
+        drop(armed);
+        let made = match isolate
+            .guard()
+            .termination_error(fired, limits, what, budget)
+        {
+            Some(error) => Err(error),
+            None => made,
         };
         let (context, internals) = match made {
             Ok(made) => made,
             Err(error) => {
-                // The isolate goes before the guard that holds its heap-callback data.
-                drop(state);
-                drop(isolate);
-                drop(guard);
+                // Handles go with the isolate.
+                isolate.dispose();
                 return Err(error);
             }
         };
-        // `v8::Isolate::new` entered the isolate on this thread. Leave it, so that several
-        // runtimes can live on one thread and be dropped in any order; `Entered` re-enters it
-        // around each use and `Drop` before disposal.
-        // SAFETY: balanced with the `enter` done by `v8::Isolate::new`; no scope is open.
-        unsafe { isolate.exit() };
         Ok(Runtime {
             context,
             internals,
             state,
             options: options.clone(),
-            isolate: ManuallyDrop::new(isolate),
-            guard,
+            isolate,
             limits,
             origin,
-            snapshot,
         })
     }
 
@@ -275,19 +191,17 @@ impl Runtime {
     /// # Errors
     /// The isolate was not created from a snapshot.
     pub fn reset_context(&mut self) -> Result<()> {
-        if self.snapshot.is_none() {
+        let Some(snapshot) = self.isolate.snapshot() else {
             return Err(Error::Invalid(
                 "a fresh context needs an isolate created from a snapshot".to_string(),
             ));
-        }
+        };
+        snapshot.check_unchanged()?;
         // Leftover work is terminated here if need be; the context it ran in is replaced anyway.
         let _ = self.end_call();
-        if let Some(snapshot) = &self.snapshot {
-            snapshot.check_unchanged()?;
-        }
         *self.state.borrow_mut() = IsolateState::new(&self.options);
         let (context, internals) = {
-            let mut entered = Entered::new(&mut self.isolate);
+            let mut entered = self.isolate.enter();
             let scope = &mut v8::HandleScope::new(&mut *entered);
             let restored = {
                 let _shared = lifecycle_shared();
@@ -311,7 +225,7 @@ impl Runtime {
 
     /// The snapshot this runtime was restored from, if any.
     pub fn snapshot(&self) -> Option<&Snapshot> {
-        self.snapshot.as_ref()
+        self.isolate.snapshot()
     }
 
     /// The resource limits it runs under.
@@ -326,17 +240,17 @@ impl Runtime {
 
     /// True once the heap limit was reached: the isolate must be discarded.
     pub fn heap_limit_hit(&self) -> bool {
-        self.guard.heap_limit_hit()
+        self.isolate.guard().heap_limit_hit()
     }
 
     /// The heap limit in MiB: the configured one, else the one V8 enforced.
     pub fn heap_limit_mb(&self) -> usize {
-        self.guard.heap_limit_mb(self.limits)
+        self.isolate.guard().heap_limit_mb(self.limits)
     }
 
     /// The isolate's CPU deadline and heap guard.
     pub(crate) fn guard(&self) -> &Guard {
-        &self.guard
+        self.isolate.guard()
     }
 
     /// Unhandled promise rejections recorded since the last call of this method.
@@ -364,7 +278,7 @@ impl Runtime {
             &state::StateRef,
         ) -> R,
     ) -> R {
-        let mut entered = Entered::new(&mut self.isolate);
+        let mut entered = self.isolate.enter();
         let scope = &mut v8::HandleScope::new(&mut *entered);
         let context = v8::Local::new(scope, &self.context);
         let scope = &mut v8::ContextScope::new(scope, context);
@@ -379,7 +293,7 @@ impl Runtime {
     /// included), [`Error::HeapLimit`].
     pub fn eval(&mut self, source: &str, name: &str, timeout: Duration) -> Result<String> {
         let deadline = event_loop::Deadline::after(timeout);
-        let armed = self.guard.arm(deadline.at);
+        let armed = self.isolate.guard().arm(deadline.at);
         let result = self.with_scope(|scope, internals, state| {
             let value = evaluate_script(scope, source, name)
                 .map_err(|e| e.during(format!("evaluating {name}")))?;
@@ -389,7 +303,8 @@ impl Runtime {
         let fired = armed.fired();
         drop(armed);
         let result = match self
-            .guard
+            .isolate
+            .guard()
             .termination_error(fired, self.limits, name, timeout)
         {
             Some(error) => {
@@ -442,11 +357,11 @@ impl Runtime {
 
     /// Runs the microtasks a call left queued, terminating them past [`LEFTOVER_BUDGET`].
     fn drain_leftover_microtasks(&mut self) -> Option<String> {
-        let armed = self.guard.arm(Instant::now() + LEFTOVER_BUDGET);
+        let armed = self.isolate.guard().arm(Instant::now() + LEFTOVER_BUDGET);
         self.with_scope(|scope, _, _| scope.perform_microtask_checkpoint());
         let fired = armed.fired();
         drop(armed);
-        let error = self.guard.termination_error(
+        let error = self.isolate.guard().termination_error(
             fired,
             self.limits,
             "microtasks left behind by the call",
@@ -466,345 +381,7 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         // Handles still held (context, internals) are released by V8 with the isolate; their own
-        // drops see a disposed isolate and do nothing. The heap guard and the snapshot mapping are
-        // fields dropped after this, once the isolate is gone.
-        dispose(&mut self.isolate);
-    }
-}
-
-/// A bare isolate from V8's built-in snapshot: no polyfills, no bundle. The floor of isolate
-/// creation cost, and the read-only-heap anchor the snapshot builder keeps alive.
-pub struct PlainIsolate {
-    isolate: ManuallyDrop<v8::OwnedIsolate>,
-}
-
-impl PlainIsolate {
-    /// Creates the isolate (V8's built-in snapshot, default parameters).
-    pub fn new() -> Self {
-        Engine::get();
-        let mut isolate = new_isolate(v8::CreateParams::default());
-        // SAFETY: balances the enter done by `v8::Isolate::new`; no scope is open (see `Runtime`).
-        unsafe { isolate.exit() };
-        PlainIsolate {
-            isolate: ManuallyDrop::new(isolate),
-        }
-    }
-
-    /// Creates a context in it (from the built-in snapshot) and evaluates `source`, returning the
-    /// result as a string — the whole "empty isolate, ready to run" path.
-    pub fn eval(&mut self, source: &str) -> Option<String> {
-        let mut entered = Entered::new(&mut self.isolate);
-        let scope = &mut v8::HandleScope::new(&mut *entered);
-        let context = v8::Context::new(scope, Default::default());
-        let scope = &mut v8::ContextScope::new(scope, context);
-        let value = evaluate_script(scope, source, "plain.js").ok()?;
-        Some(value.to_rust_string_lossy(scope))
-    }
-}
-
-impl Default for PlainIsolate {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Drop for PlainIsolate {
-    fn drop(&mut self) {
-        dispose(&mut self.isolate);
-    }
-}
-
-/// Disposes an isolate kept exited at rest, under the lifecycle lock.
-fn dispose(isolate: &mut ManuallyDrop<v8::OwnedIsolate>) {
-    let _shared = lifecycle_shared();
-    // SAFETY: `OwnedIsolate::drop` exits the isolate and requires it to be the current one; the
-    // owner keeps it exited at rest, so this enter is balanced by that exit. The isolate is
-    // dropped exactly once, here, from its owner's `Drop`, and never touched afterwards.
-    unsafe {
-        isolate.enter();
-        ManuallyDrop::drop(isolate);
-    }
-}
-
-/// Enters an isolate for a scope and exits it on drop, also when unwinding.
-struct Entered<'a>(&'a mut v8::OwnedIsolate);
-
-impl<'a> Entered<'a> {
-    fn new(isolate: &'a mut v8::OwnedIsolate) -> Self {
-        // SAFETY: V8 needs Enter/Exit balanced and LIFO per thread; `Drop` exits exactly this
-        // isolate when the guard goes away, after every scope opened on it was closed.
-        unsafe { isolate.enter() };
-        Entered(isolate)
-    }
-}
-
-impl Drop for Entered<'_> {
-    fn drop(&mut self) {
-        // SAFETY: balances the `enter` in `Entered::new`.
-        unsafe { self.0.exit() };
-    }
-}
-
-impl std::ops::Deref for Entered<'_> {
-    type Target = v8::OwnedIsolate;
-    fn deref(&self) -> &Self::Target {
-        self.0
-    }
-}
-
-impl std::ops::DerefMut for Entered<'_> {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        self.0
-    }
-}
-
-/// Deserialises the default context and fetches the `internals` handle stored in it.
-fn restore_context<'s>(
-    scope: &mut v8::HandleScope<'s, ()>,
-) -> Result<(v8::Local<'s, v8::Context>, v8::Local<'s, v8::Object>)> {
-    let context = v8::Context::new(scope, Default::default());
-    let scope = &mut v8::ContextScope::new(scope, context);
-    let internals = scope
-        .get_context_data_from_snapshot_once::<v8::Object>(INTERNALS_CONTEXT_DATA_INDEX)
-        .map_err(|e| Error::Invalid(format!("snapshot has no internals handle: {e:?}")))?;
-    Ok((context, internals))
-}
-
-/// Sets `process.env` to exactly the embedder-allowed variables.
-fn apply_env(
-    scope: &mut v8::HandleScope,
-    internals: &Internals,
-    options: &RuntimeOptions,
-) -> Result<()> {
-    let env = v8::Object::new(scope);
-    for (key, value) in &options.env {
-        let (Some(k), Some(v)) = (v8::String::new(scope, key), v8::String::new(scope, value))
-        else {
-            continue;
-        };
-        env.set(scope, k.into(), v.into());
-    }
-    let tc = &mut v8::TryCatch::new(scope);
-    let set_env = v8::Local::new(tc, &internals.set_env);
-    let undefined = v8::undefined(tc).into();
-    if set_env.call(tc, undefined, &[env.into()]).is_none() {
-        return Err(js_error_from(tc, "setting process.env").into());
-    }
-    Ok(())
-}
-
-/// Installs the host functions and evaluates every polyfill in `context`, returning `internals`.
-pub(crate) fn bootstrap<'s>(
-    scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
-    _context: v8::Local<'s, v8::Context>,
-) -> Result<v8::Local<'s, v8::Object>> {
-    let host = runtime::create_host_object(scope)
-        .ok_or_else(|| Error::Invalid("cannot create the host object".to_string()))?;
-    let internals = v8::Object::new(scope);
-    for polyfill in POLYFILLS {
-        // Same line as the file's first line, so positions in stack traces are the file's own.
-        let wrapped = format!("(function (host, internals) {{{}\n}})", polyfill.source);
-        let function = evaluate_script(scope, &wrapped, polyfill.name)
-            .map_err(|e| e.during(format!("loading polyfill {}", polyfill.name)))?;
-        let function = v8::Local::<v8::Function>::try_from(function).map_err(|_| {
-            Error::Invalid(format!(
-                "polyfill {} did not compile to a function",
-                polyfill.name
-            ))
-        })?;
-        let tc = &mut v8::TryCatch::new(scope);
-        let undefined = v8::undefined(tc).into();
-        if function
-            .call(tc, undefined, &[host.into(), internals.into()])
-            .is_none()
-        {
-            return Err(js_error_from(tc, &format!("running polyfill {}", polyfill.name)).into());
-        }
-    }
-    Ok(internals)
-}
-
-/// The string a call returns: a string as is; any other value through `String(value)`, refused
-/// when that is impossible (a `Symbol`) or throws (a throwing `toString`).
-pub(crate) fn string_result(
-    scope: &mut v8::HandleScope,
-    value: v8::Local<v8::Value>,
-    entry: &str,
-) -> Result<String> {
-    if value.is_string() {
-        return Ok(value.to_rust_string_lossy(scope));
-    }
-    if value.is_symbol() {
-        return Err(Error::BadResult {
-            entry: entry.to_string(),
-            detail: "returned a Symbol, which has no string form".to_string(),
-        });
-    }
-    let tc = &mut v8::TryCatch::new(scope);
-    match value.to_string(tc) {
-        Some(text) => Ok(text.to_rust_string_lossy(tc)),
-        None if tc.is_execution_terminating() => Err(Error::Timeout {
-            entry: entry.to_string(),
-            ms: 0,
-        }),
-        None => {
-            let error = js_error_from(tc, &format!("converting the result of {entry} to a string"));
-            Err(error.into())
-        }
-    }
-}
-
-/// Compiles and runs a classic script named `name`.
-// A cold path: the error is converted into the boxed `Error::Js` by every caller.
-#[allow(clippy::result_large_err)]
-pub(crate) fn evaluate_script<'s>(
-    scope: &mut v8::HandleScope<'s>,
-    source: &str,
-    name: &str,
-) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
-    let tc = &mut v8::TryCatch::new(scope);
-    let (Some(code), Some(resource)) = (v8::String::new(tc, source), v8::String::new(tc, name))
-    else {
-        return Err(JsError {
-            message: format!("script `{name}` is too large for a V8 string"),
-            ..JsError::default()
-        });
-    };
-    let origin = v8::ScriptOrigin::new(
-        tc,
-        resource.into(),
-        0,
-        0,
-        false,
-        0,
-        None,
-        false,
-        false,
-        false,
-        None,
-    );
-    let Some(script) = v8::Script::compile(tc, code, Some(&origin)) else {
-        return Err(js_error_from(tc, ""));
-    };
-    match script.run(tc) {
-        Some(value) => Ok(tc.escape_or(value)),
-        None => Err(js_error_from(tc, "")),
-    }
-}
-
-trait EscapeOr<'s> {
-    fn escape_or(&mut self, value: v8::Local<'_, v8::Value>) -> v8::Local<'s, v8::Value>;
-}
-
-impl<'s, 'p> EscapeOr<'s> for v8::TryCatch<'p, v8::HandleScope<'s>> {
-    fn escape_or(&mut self, value: v8::Local<'_, v8::Value>) -> v8::Local<'s, v8::Value> {
-        // A TryCatch opens no handle scope of its own, so locals created inside it already
-        // belong to the enclosing `HandleScope<'s>`; re-anchor the handle there.
-        v8::Local::new(self, value)
-    }
-}
-
-/// Builds a [`JsError`] from the exception caught by `tc`.
-pub(crate) fn js_error_from(tc: &mut v8::TryCatch<v8::HandleScope>, during: &str) -> JsError {
-    let mut error = JsError {
-        during: during.to_string(),
-        ..JsError::default()
-    };
-    if tc.has_terminated() || tc.is_execution_terminating() {
-        error.message = "execution terminated".to_string();
-        return error;
-    }
-    if let Some(message) = tc.message() {
-        error.file = Some(
-            message
-                .get_script_resource_name(tc)
-                .map(|n| n.to_rust_string_lossy(tc))
-                .unwrap_or_default(),
-        )
-        .filter(|f| !f.is_empty() && f != "undefined");
-        error.line = message.get_line_number(tc);
-        error.column = Some(message.get_start_column() + 1);
-        error.message = message.get(tc).to_rust_string_lossy(tc);
-    }
-    if let Some(exception) = tc.exception() {
-        error.message = describe_exception(tc, exception);
-        error.stack = exception_stack(tc, exception);
-        // The top stack frame is where the error was thrown; the message's position can be a
-        // later re-throw (e.g. esbuild's lazy module wrappers).
-        if let Some((file, line, column)) = error.stack.as_deref().and_then(top_frame) {
-            error.file = Some(file);
-            error.line = Some(line);
-            error.column = Some(column);
-        }
-    }
-    if error.message.is_empty() {
-        error.message = "unknown JavaScript error".to_string();
-    }
-    error
-}
-
-/// `String(exception)` without letting a throwing `toString` escape.
-pub(crate) fn describe_exception(
-    scope: &mut v8::HandleScope,
-    exception: v8::Local<v8::Value>,
-) -> String {
-    let tc = &mut v8::TryCatch::new(scope);
-    exception
-        .to_string(tc)
-        .map(|s| s.to_rust_string_lossy(tc))
-        .unwrap_or_else(|| "<exception whose toString throws>".to_string())
-}
-
-/// `exception.stack`, when it is a string.
-pub(crate) fn exception_stack(
-    scope: &mut v8::HandleScope,
-    exception: v8::Local<v8::Value>,
-) -> Option<String> {
-    let object = v8::Local::<v8::Object>::try_from(exception).ok()?;
-    let tc = &mut v8::TryCatch::new(scope);
-    let key = v8::String::new(tc, "stack")?;
-    let stack = object.get(tc, key.into())?;
-    stack.is_string().then(|| stack.to_rust_string_lossy(tc))
-}
-
-/// Converts a rejection reason (or thrown value) into a [`JsError`].
-pub(crate) fn js_error_from_value(
-    scope: &mut v8::HandleScope,
-    value: v8::Local<v8::Value>,
-    during: &str,
-) -> JsError {
-    let mut error = JsError {
-        during: during.to_string(),
-        message: describe_exception(scope, value),
-        stack: exception_stack(scope, value),
-        ..JsError::default()
-    };
-    if let Some((file, line, column)) = error.stack.as_deref().and_then(top_frame) {
-        error.file = Some(file);
-        error.line = Some(line);
-        error.column = Some(column);
-    }
-    error
-}
-
-/// `(file, line, column)` of the first frame of a V8 stack (`    at fn (file:line:col)`).
-fn top_frame(stack: &str) -> Option<(String, usize, usize)> {
-    let frame = stack.lines().find(|l| l.trim_start().starts_with("at "))?;
-    let location = frame
-        .rsplit_once('(')
-        .map(|(_, rest)| rest.trim_end_matches(')'))
-        .unwrap_or_else(|| frame.trim_start().trim_start_matches("at "));
-    let mut parts = location.rsplitn(3, ':');
-    let column = parts.next()?.parse().ok()?;
-    let line = parts.next()?.parse().ok()?;
-    let file = parts.next()?;
-    Some((file.to_string(), line, column))
-}
-
-impl JsError {
-    /// Sets what was running when the error happened.
-    pub fn during(mut self, during: impl Into<String>) -> Self {
-        self.during = during.into();
-        self
+        // drops see a disposed isolate and do nothing.
+        self.isolate.dispose();
     }
 }

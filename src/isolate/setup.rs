@@ -1,16 +1,24 @@
 //! The one isolate set-up every place that runs bundle code goes through: the snapshot builder's
-//! creator, fresh and restored runtimes, and the pool's verification restore.
+//! creator, fresh and restored runtimes, the pool's verification restore — and the only place
+//! (with the snapshot mapping) where V8 forces `unsafe` on us.
 //!
 //! [`Guard::install`] registers the isolate with the CPU watchdog and adds the near-heap-limit
 //! callback, so that a deadline or a heap limit terminates the running JS instead of hanging the
 //! thread or aborting the process. [`Limits`] turns into V8 create parameters in one place.
+//! [`IsolateCell`] owns an isolate for its whole life: created (or restored from a mapped
+//! snapshot) under the lifecycle lock with its guard, kept exited at rest, entered around each
+//! use, disposed under the lock before the guard and the mapping it borrows go away.
 
 use std::ffi::c_void;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
+use super::exception::{describe_exception, exception_stack};
 use crate::error::Error;
+use crate::runtime::{self, state};
+use crate::snapshot::Snapshot;
 use crate::watchdog::{Armed, Watch};
 
 /// Default deadline for evaluating a bundle at build time (and for a fresh, snapshot-less
@@ -165,5 +173,160 @@ impl Guard {
         } else {
             None
         }
+    }
+}
+
+/// An isolate owned for its whole life (see the module documentation). Field order is drop
+/// order after [`IsolateCell::dispose`]: the guard holding the heap-callback data, then the
+/// mapped snapshot the isolate was restored from.
+pub(crate) struct IsolateCell {
+    isolate: ManuallyDrop<v8::OwnedIsolate>,
+    disposed: bool,
+    guard: Guard,
+    snapshot: Option<Snapshot>,
+}
+
+impl IsolateCell {
+    /// A new isolate from V8's built-in snapshot (`params` without a blob).
+    pub fn new(params: v8::CreateParams) -> Self {
+        Self::create(params, None)
+    }
+
+    /// An isolate restored from `snapshot`'s mapped blob, without copying it. The cell keeps a
+    /// clone of `snapshot` until the isolate is disposed.
+    pub fn restore(snapshot: &Snapshot, params: v8::CreateParams) -> Self {
+        // SAFETY: the startup data borrows the mapping owned by `snapshot`; the clone stored in
+        // the cell keeps the mapping alive until after the isolate is disposed (`dispose` runs
+        // before the fields drop), and V8 reads the blob only while the isolate lives.
+        let startup = unsafe { snapshot.startup_data() };
+        Self::create(params.snapshot_blob(startup), Some(snapshot.clone()))
+    }
+
+    fn create(params: v8::CreateParams, snapshot: Option<Snapshot>) -> Self {
+        let params = params.external_references(runtime::external_references());
+        let mut isolate = {
+            let _shared = lifecycle_shared();
+            v8::Isolate::new(params)
+        };
+        let guard = Guard::install(&mut isolate);
+        // `v8::Isolate::new` entered the isolate on this thread. Leave it, so that several
+        // isolates can live on one thread and be dropped in any order.
+        // SAFETY: balances the enter done by `v8::Isolate::new`; no scope is open.
+        unsafe { isolate.exit() };
+        IsolateCell {
+            isolate: ManuallyDrop::new(isolate),
+            disposed: false,
+            guard,
+            snapshot,
+        }
+    }
+
+    /// Enters the isolate until the returned guard is dropped.
+    pub fn enter(&mut self) -> Entered<'_> {
+        // SAFETY: V8 needs Enter/Exit balanced and LIFO per thread; `Entered::drop` exits exactly
+        // this isolate when the guard goes away, after every scope opened on it was closed.
+        unsafe { self.isolate.enter() };
+        Entered(&mut self.isolate)
+    }
+
+    /// The isolate's CPU deadline and heap guard.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    /// The snapshot it was restored from.
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Disposes the isolate under the lifecycle lock (once; later calls do nothing). Handles
+    /// still held elsewhere are released by V8 with it; their own drops then do nothing.
+    pub fn dispose(&mut self) {
+        if std::mem::replace(&mut self.disposed, true) {
+            return;
+        }
+        let _shared = lifecycle_shared();
+        // SAFETY: `OwnedIsolate::drop` exits the isolate and requires it to be the current one;
+        // the cell keeps it exited at rest, so this enter is balanced by that exit. The isolate
+        // is dropped exactly once (the `disposed` flag) and never touched afterwards.
+        unsafe {
+            self.isolate.enter();
+            ManuallyDrop::drop(&mut self.isolate);
+        }
+    }
+}
+
+impl std::ops::Deref for IsolateCell {
+    type Target = v8::OwnedIsolate;
+    fn deref(&self) -> &Self::Target {
+        assert!(!self.disposed, "isolate used after disposal");
+        &self.isolate
+    }
+}
+
+impl std::ops::DerefMut for IsolateCell {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        assert!(!self.disposed, "isolate used after disposal");
+        &mut self.isolate
+    }
+}
+
+impl Drop for IsolateCell {
+    fn drop(&mut self) {
+        self.dispose();
+    }
+}
+
+/// An entered isolate; exits it on drop, also when unwinding.
+pub(crate) struct Entered<'a>(&'a mut v8::OwnedIsolate);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        // SAFETY: balances the `enter` in `IsolateCell::enter`.
+        unsafe { self.0.exit() };
+    }
+}
+
+impl std::ops::Deref for Entered<'_> {
+    type Target = v8::OwnedIsolate;
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for Entered<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0
+    }
+}
+
+/// Records promise rejections without a handler in the isolate state; they are reported when
+/// the call ends unless a handler is attached meanwhile.
+pub(crate) extern "C" fn promise_reject_callback(message: v8::PromiseRejectMessage) {
+    // SAFETY: V8 calls this with a live isolate and an entered context; `CallbackScope` is the
+    // sanctioned way to open a scope on it from a raw callback.
+    let scope = &mut unsafe { v8::CallbackScope::new(&message) };
+    let promise = message.get_promise();
+    let state = state::get(scope);
+    match message.get_event() {
+        v8::PromiseRejectEvent::PromiseRejectWithNoHandler => {
+            let reason = message
+                .get_value()
+                .map(|v| exception_stack(scope, v).unwrap_or_else(|| describe_exception(scope, v)))
+                .unwrap_or_else(|| "undefined".to_string());
+            let promise = v8::Global::new(scope, promise);
+            state
+                .borrow_mut()
+                .pending_rejections
+                .push((promise, reason));
+        }
+        v8::PromiseRejectEvent::PromiseHandlerAddedAfterReject => {
+            let promise = v8::Global::new(scope, promise);
+            state
+                .borrow_mut()
+                .pending_rejections
+                .retain(|(p, _)| *p != promise);
+        }
+        _ => {}
     }
 }

@@ -7,14 +7,18 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::format::{hex, Header, Metadata, FORMAT_VERSION};
+use super::hygiene::HygieneReport;
 use crate::bundle::Bundle;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
-use crate::event_loop;
+use crate::isolate::bootstrap::{
+    bootstrap, evaluate_script, Internals, INTERNALS_CONTEXT_DATA_INDEX,
+};
+use crate::isolate::event_loop;
+use crate::isolate::exception::js_error_from;
 use crate::isolate::{
-    bootstrap, evaluate_script, js_error_from, lifecycle_exclusive, lifecycle_shared,
-    promise_reject_callback, Guard, Internals, Limits, PlainIsolate, DEFAULT_BUILD_HEAP_MB,
-    INTERNALS_CONTEXT_DATA_INDEX,
+    lifecycle_exclusive, lifecycle_shared, promise_reject_callback, Guard, Limits, PlainIsolate,
+    DEFAULT_BUILD_HEAP_MB,
 };
 use crate::polyfills::polyfills_hash;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
@@ -68,71 +72,6 @@ pub struct BuildOptions {
     pub warmup: Vec<WarmupCall>,
     /// Accept timers still pending at snapshot time (they are dropped, never fire).
     pub allow_pending_timers: bool,
-}
-
-/// What the snapshot froze that will behave differently after restore.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HygieneReport {
-    /// `Date.now()` calls while the bundle was evaluated.
-    pub date_now_reads: u64,
-    /// `new Date()` / `Date()` without arguments while the bundle was evaluated.
-    pub new_date_reads: u64,
-    /// `Math.random()` calls while the bundle was evaluated.
-    pub math_random_calls: u64,
-    /// `process.env` names read while the bundle was evaluated (values are empty at build time).
-    pub env_reads: Vec<String>,
-    /// Timers still armed when the snapshot was taken (dropped).
-    pub pending_timers: usize,
-    /// Host I/O still in flight when the snapshot was taken (dropped).
-    pub pending_io: usize,
-    /// Promises created during the build that had not settled.
-    pub unsettled_promises: usize,
-}
-
-impl HygieneReport {
-    /// One line per finding; empty when the snapshot froze nothing time- or host-dependent.
-    pub fn findings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.date_now_reads + self.new_date_reads > 0 {
-            out.push(format!(
-                "the bundle read the clock {} time(s) at load (Date.now: {}, new Date(): {}); those values are frozen into the snapshot",
-                self.date_now_reads + self.new_date_reads,
-                self.date_now_reads,
-                self.new_date_reads
-            ));
-        }
-        if self.math_random_calls > 0 {
-            out.push(format!(
-                "the bundle called Math.random() {} time(s) at load; values derived from them are identical in every restored isolate",
-                self.math_random_calls
-            ));
-        }
-        if !self.env_reads.is_empty() {
-            out.push(format!(
-                "the bundle read process.env at load ({}); process.env is empty at build time and only set after restore",
-                self.env_reads.join(", ")
-            ));
-        }
-        if self.pending_timers > 0 {
-            out.push(format!(
-                "{} timer(s) were pending at snapshot time; they were dropped and will never fire",
-                self.pending_timers
-            ));
-        }
-        if self.pending_io > 0 {
-            out.push(format!(
-                "{} host I/O operation(s) were in flight at snapshot time; they were dropped",
-                self.pending_io
-            ));
-        }
-        if self.unsettled_promises > 0 {
-            out.push(format!(
-                "{} promise(s) were unsettled at snapshot time; anything awaiting them waits forever",
-                self.unsettled_promises
-            ));
-        }
-        out
-    }
 }
 
 /// A built snapshot, not yet written anywhere.
@@ -234,8 +173,27 @@ pub fn default_build_limits() -> Limits {
 }
 
 /// Builds snapshots of one bundle.
+///
+/// # Examples
+///
+/// ```
+/// use coldstart::snapshot::SnapshotBuilder;
+/// use coldstart::{Bundle, Engine, EngineConfig};
+///
+/// let engine = Engine::init(EngineConfig::default())?;
+/// let bundle = Bundle::new("app.js", r#"
+///     globalThis.__rex_render_page = (route) => JSON.stringify({ body: route, head: "" });
+///     globalThis.__rex_get_server_side_props = () => "{}";
+///     globalThis.__rex_get_static_props = () => "{}";
+/// "#);
+/// let built = SnapshotBuilder::new(&engine, &bundle).build()?;
+/// assert_eq!(built.header.bundle_name, "app.js");
+/// assert_eq!(built.header.payload_len as usize, built.blob.len());
+/// # Ok::<(), coldstart::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct SnapshotBuilder<'a> {
+    engine: Engine,
     bundle: &'a Bundle,
     options: BuildOptions,
     limits: Limits,
@@ -243,8 +201,9 @@ pub struct SnapshotBuilder<'a> {
 
 impl<'a> SnapshotBuilder<'a> {
     /// A builder for `bundle` with default options and [`default_build_limits`].
-    pub fn new(bundle: &'a Bundle) -> Self {
+    pub fn new(engine: &Engine, bundle: &'a Bundle) -> Self {
         SnapshotBuilder {
+            engine: *engine,
             bundle,
             options: BuildOptions::default(),
             limits: default_build_limits(),
@@ -267,7 +226,7 @@ impl<'a> SnapshotBuilder<'a> {
 
     /// The key the snapshot will have.
     pub fn key(&self) -> [u8; 32] {
-        snapshot_key(Engine::identity(), self.bundle, &self.options)
+        snapshot_key(&self.engine, self.bundle, &self.options)
     }
 
     /// Evaluates everything in a snapshot creator and serialises it.
@@ -277,7 +236,8 @@ impl<'a> SnapshotBuilder<'a> {
     /// missing, a warm-up call fails, or timers are pending and not allowed.
     pub fn build(self) -> Result<BuiltSnapshot> {
         let started = Instant::now();
-        let engine = Engine::get();
+        let engine = self.engine;
+        engine.ready();
         let key = self.key();
         // Read the source before V8 is involved: I/O and UTF-8 errors need no creator.
         self.bundle.source()?;
@@ -289,7 +249,7 @@ impl<'a> SnapshotBuilder<'a> {
         // alive, the creator shares the built-in layout, so every coldstart blob is compatible
         // with every other and with plain isolates, in any order (tests/all/snapshot_core.rs).
         let _one_build = BUILD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        let anchor = PlainIsolate::new();
+        let anchor = PlainIsolate::new(&engine);
         let mut creator = {
             let _shared = lifecycle_shared();
             v8::Isolate::snapshot_creator(
@@ -421,7 +381,7 @@ impl<'a> SnapshotBuilder<'a> {
                 call_timeout: self.limits.load_timeout(),
                 ..SsrConfig::default()
             };
-            let mut iso = match SsrIsolate::fresh(self.bundle, config) {
+            let mut iso = match SsrIsolate::fresh(&self.engine, self.bundle, config) {
                 Err(Error::Js(e)) => return Some(*e),
                 Err(_) => return None,
                 Ok(iso) => iso,
@@ -451,7 +411,7 @@ impl<'a> SnapshotBuilder<'a> {
         deadline: event_loop::Deadline,
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
-        let internals_object = bootstrap(scope, context)?;
+        let internals_object = bootstrap(scope)?;
         let internals = Internals::from_object(scope, internals_object)?;
         let name = self.bundle.name();
         // Only promises the bundle (and warm-up) create count as unsettled.

@@ -58,7 +58,7 @@ pub struct Metadata {
     pub build_ms: f64,
     /// What the snapshot froze that behaves differently after restore.
     #[serde(default)]
-    pub hygiene: super::builder::HygieneReport,
+    pub hygiene: super::hygiene::HygieneReport,
     /// V8 heap in use when the snapshot was taken (after a full GC), in bytes: about what a
     /// restored isolate needs before it runs anything. 0 when unknown.
     #[serde(default)]

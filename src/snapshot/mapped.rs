@@ -24,6 +24,7 @@ pub struct Snapshot {
 }
 
 struct Inner {
+    engine: Engine,
     path: PathBuf,
     header: Header,
     map: Mmap,
@@ -102,17 +103,16 @@ impl Snapshot {
     /// # Errors
     /// [`Error::Snapshot`] for any refusal (truncation, bad magic, version/flags/fingerprint
     /// mismatch, checksum), [`Error::Io`] if the file cannot be read.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        Self::open_with(path, MapOptions::default())
+    pub fn open(engine: &Engine, path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(engine, path, MapOptions::default())
     }
 
     /// [`Snapshot::open`] with mapping options.
     ///
     /// # Errors
     /// As [`Snapshot::open`].
-    pub fn open_with(path: impl AsRef<Path>, options: MapOptions) -> Result<Self> {
+    pub fn open_with(engine: &Engine, path: impl AsRef<Path>, options: MapOptions) -> Result<Self> {
         let path = path.as_ref();
-        let engine = Engine::identity();
         let expected = Expected {
             engine_version: ENGINE_VERSION,
             v8_version: engine.v8_version(),
@@ -138,6 +138,7 @@ impl Snapshot {
         }
         Ok(Snapshot {
             inner: Arc::new(Inner {
+                engine: *engine,
                 path: path.to_path_buf(),
                 header,
                 map,
@@ -160,6 +161,11 @@ impl Snapshot {
             &path.display().to_string(),
             None,
         )?)
+    }
+
+    /// The engine it was verified for (and that restores it).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
     /// The header.

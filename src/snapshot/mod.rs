@@ -3,13 +3,15 @@
 
 pub mod builder;
 pub mod format;
+pub mod hygiene;
 pub mod mapped;
 pub mod store;
 
 pub use builder::{
-    snapshot_key, BuildOptions, BuiltSnapshot, FunctionCode, HygieneReport, KeyInputs,
+    default_build_limits, snapshot_key, BuildOptions, BuiltSnapshot, FunctionCode, KeyInputs,
     SnapshotBuilder, WarmupCall,
 };
 pub use format::{Header, Metadata};
+pub use hygiene::HygieneReport;
 pub use mapped::{MapOptions, Snapshot};
 pub use store::{GcReport, Loaded, SnapshotStore, DEFAULT_STORE_DIR};

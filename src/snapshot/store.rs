@@ -11,12 +11,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::builder::{
-    default_build_limits, BuildOptions, BuiltSnapshot, HygieneReport, SnapshotBuilder,
-};
+use super::builder::{default_build_limits, BuildOptions, BuiltSnapshot, SnapshotBuilder};
 use super::format::{hex, parse_key};
+use super::hygiene::HygieneReport;
 use super::mapped::{MapOptions, Snapshot};
 use crate::bundle::Bundle;
+use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::isolate::Limits;
 
@@ -29,6 +29,7 @@ const TEMP_PREFIX: &str = ".tmp-";
 /// A directory of snapshots.
 #[derive(Debug, Clone)]
 pub struct SnapshotStore {
+    engine: Engine,
     dir: PathBuf,
     map_options: MapOptions,
 }
@@ -60,10 +61,11 @@ impl SnapshotStore {
     ///
     /// # Errors
     /// The directory cannot be created.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self> {
+    pub fn open(engine: &Engine, dir: impl Into<PathBuf>) -> Result<Self> {
         let dir = dir.into();
         fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create snapshot store", &dir, e))?;
         Ok(SnapshotStore {
+            engine: *engine,
             dir,
             map_options: MapOptions::default(),
         })
@@ -76,6 +78,12 @@ impl SnapshotStore {
     }
 
     /// The store directory.
+    /// The engine whose snapshots the store holds.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The store's directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -91,7 +99,7 @@ impl SnapshotStore {
         if !path.exists() {
             return None;
         }
-        match Snapshot::open_with(&path, self.map_options) {
+        match Snapshot::open_with(&self.engine, &path, self.map_options) {
             Ok(snapshot) if snapshot.key() == *key => Some(snapshot),
             Ok(snapshot) => {
                 tracing::warn!(path = %path.display(), found = %snapshot.key_hex(), "snapshot file holds another key; rebuilding");
@@ -115,7 +123,7 @@ impl SnapshotStore {
             .map_err(|e| Error::Invalid(format!("cannot encode snapshot header: {e}")))?;
         let path = self.path_for(&built.header.key);
         self.write_atomically(&path, &[&header, &built.blob])?;
-        Snapshot::open_with(&path, self.map_options)
+        Snapshot::open_with(&self.engine, &path, self.map_options)
     }
 
     /// Returns the snapshot of `bundle` built with `options`: from the store when present (without
@@ -138,7 +146,7 @@ impl SnapshotStore {
         options: &BuildOptions,
         limits: Limits,
     ) -> Result<Loaded> {
-        let builder = SnapshotBuilder::new(bundle)
+        let builder = SnapshotBuilder::new(&self.engine, bundle)
             .options(options.clone())
             .limits(limits);
         let key = builder.key();

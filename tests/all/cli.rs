@@ -53,7 +53,7 @@ fn build_json_reports_key_path_bytes_time_and_cache_hits() {
     );
     assert!(inspect.status.success(), "{}", stderr(&inspect));
     let h: serde_json::Value = serde_json::from_str(stdout(&inspect).trim()).unwrap();
-    assert_eq!(h["v8_version"], coldstart::Engine::get().v8_version());
+    assert_eq!(h["v8_version"], engine().v8_version());
     assert_eq!(h["key"], v["key"]);
     assert_eq!(h["bundle"], "app.js");
     assert_eq!(h["loadable"], true);

@@ -7,6 +7,11 @@ use coldstart::snapshot::{BuildOptions, SnapshotStore};
 use coldstart::Limits;
 use coldstart::{Bundle, Snapshot, SsrConfig, SsrIsolate};
 
+/// The process's engine (default flags).
+pub fn engine() -> coldstart::Engine {
+    coldstart::Engine::init(coldstart::EngineConfig::default()).expect("engine")
+}
+
 /// Repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -40,7 +45,7 @@ pub fn small_app() -> Bundle {
 /// A temp store.
 pub fn temp_store() -> (tempfile::TempDir, SnapshotStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SnapshotStore::open(dir.path().join("snapshots")).expect("open store");
+    let store = SnapshotStore::open(&engine(), dir.path().join("snapshots")).expect("open store");
     (dir, store)
 }
 

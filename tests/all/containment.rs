@@ -167,7 +167,7 @@ fn the_library_builder_has_the_same_limits() {
     let spin = Bundle::new("spin.js", format!("{GLOBALS}\nfor (;;) {{}}"));
     let started = Instant::now();
     let error = within(Duration::from_secs(10), "a spinning build", move || {
-        SnapshotBuilder::new(&spin)
+        SnapshotBuilder::new(&engine(), &spin)
             .limits(Limits {
                 load_timeout: Some(Duration::from_millis(200)),
                 ..Limits::default()
@@ -292,7 +292,7 @@ fn a_reload_to_a_snapshot_that_cannot_fit_keeps_the_old_one_serving() {
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
     let mut config = pool_config(dir.path(), Isolation::PerWorker, 8, Duration::from_secs(5));
     config.ssr.limits.max_heap_mb = Some(16);
-    let pool = IsolatePool::start(&bundle, config).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config).unwrap();
     std::fs::write(&bundle, heavy_bundle(24).source().unwrap()).unwrap();
     let error = pool.reload(&bundle).unwrap_err();
     assert!(
@@ -368,7 +368,7 @@ fn a_mapped_file_truncated_or_rewritten_in_place_is_refused_not_a_sigbus() {
         "{error}"
     );
     // Opening it again verifies the payload: the damage is found, never handed to V8.
-    let error = Snapshot::open(snapshot.path()).unwrap_err();
+    let error = Snapshot::open(&engine(), snapshot.path()).unwrap_err();
     assert!(
         matches!(
             error.as_snapshot(),
@@ -420,7 +420,10 @@ fn serve_survives_its_store_file_being_truncated_and_rebuilds_it() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(server.running(), "serve died");
-    assert!(Snapshot::open(&snap).is_ok(), "the rebuilt file verifies");
+    assert!(
+        Snapshot::open(&engine(), &snap).is_ok(),
+        "the rebuilt file verifies"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -554,7 +557,7 @@ fn in_a_pool_the_next_async_request_after_a_leaky_one_succeeds_in_both_modes() {
         let mut config = pool_config(dir.path(), isolation, 8, Duration::from_secs(3));
         config.workers = 1;
         config.build_mode = BuildMode::InProcess;
-        let pool = IsolatePool::start(&bundle, config).unwrap();
+        let pool = IsolatePool::start(&engine(), &bundle, config).unwrap();
         let page = pool
             .execute_blocking(|iso| iso.render_page("/leak", "{}"))
             .unwrap()
@@ -625,7 +628,7 @@ fn bytes_appended_to_a_snapshot_are_a_length_mismatch() {
             .unwrap();
         file.write_all(b"garbage").unwrap();
     }
-    let error = Snapshot::open(&path).unwrap_err();
+    let error = Snapshot::open(&engine(), &path).unwrap_err();
     match error.as_snapshot() {
         Some(SnapshotError::LengthMismatch { detail, .. }) => {
             assert!(detail.contains("7 extra"), "{detail}")

@@ -15,7 +15,7 @@ fn open_modified(modify: impl FnOnce(&mut Vec<u8>)) -> Result<Snapshot, Error> {
     modify(&mut bytes);
     let path = dir.path().join("modified.snap");
     std::fs::write(&path, &bytes).unwrap();
-    let result = Snapshot::open(&path);
+    let result = Snapshot::open(&engine(), &path);
     drop(dir);
     result
 }
@@ -67,7 +67,7 @@ fn another_v8_version_is_refused_by_name() {
             found, expected, ..
         } => {
             assert_eq!(found, "12.0.0.0-");
-            assert_eq!(expected, coldstart::Engine::get().v8_version());
+            assert_eq!(expected, engine().v8_version());
         }
         other => panic!("expected V8Version, got {other}"),
     }
@@ -151,14 +151,16 @@ fn a_tampered_header_is_refused() {
 #[test]
 fn a_syntax_error_names_file_line_and_column() {
     let bundle = Bundle::new("broken.js", "var ok = 1;\nvar also = 2;\nfunction ( {\n");
-    let error = SnapshotBuilder::new(&bundle).build().unwrap_err();
+    let error = SnapshotBuilder::new(&engine(), &bundle)
+        .build()
+        .unwrap_err();
     let js = error.as_js().expect("a JS error");
     assert_eq!(js.file.as_deref(), Some("broken.js"));
     assert_eq!(js.line, Some(3));
     assert!(js.message.contains("SyntaxError"), "{js}");
     assert!(error.to_string().contains("broken.js:3"), "{error}");
     // The fresh path reports the same.
-    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default())
+    let fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default())
         .err()
         .expect("fresh must fail");
     assert_eq!(fresh.as_js().and_then(|j| j.line), Some(3));
@@ -169,7 +171,9 @@ fn a_throw_at_load_names_file_line_and_stack() {
     let source =
         "var x = 1;\nfunction explode() {\n  throw new Error('exploded at load');\n}\nexplode();\n";
     let bundle = Bundle::new("throws.js", source);
-    let error = SnapshotBuilder::new(&bundle).build().unwrap_err();
+    let error = SnapshotBuilder::new(&engine(), &bundle)
+        .build()
+        .unwrap_err();
     let js = error.as_js().expect("a JS error");
     assert_eq!(js.file.as_deref(), Some("throws.js"));
     assert_eq!(js.line, Some(3));
@@ -188,14 +192,14 @@ fn a_missing_required_global_is_named() {
         "partial.js",
         "globalThis.__rex_render_page = () => '{}';\nglobalThis.__rex_get_static_props = () => '{}';\n",
     );
-    match SnapshotBuilder::new(&bundle).build() {
+    match SnapshotBuilder::new(&engine(), &bundle).build() {
         Err(Error::MissingGlobal { bundle, global }) => {
             assert_eq!(bundle, "partial.js");
             assert_eq!(global, "__rex_get_server_side_props");
         }
         other => panic!("expected MissingGlobal, got {other:?}"),
     }
-    let fresh = SsrIsolate::fresh(&bundle, SsrConfig::default())
+    let fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default())
         .err()
         .unwrap();
     assert!(fresh.to_string().contains("__rex_get_server_side_props"));

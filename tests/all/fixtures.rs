@@ -55,7 +55,7 @@ fn check_bundle(name: &str, warmup: Option<(&str, &str)>) {
         serde_json::from_slice(&std::fs::read(fixture(&format!("expected/{name}.json"))).unwrap())
             .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = SnapshotStore::open(dir.path()).unwrap();
+    let store = SnapshotStore::open(&engine(), dir.path()).unwrap();
     let options = BuildOptions {
         warmup: warmup
             .map(|(route, props)| {
@@ -115,7 +115,7 @@ fn check_bundle(name: &str, warmup: Option<(&str, &str)>) {
         .filter(|c| c.get("result").is_some() && c.get("env").is_none())
         .take(12)
     {
-        let mut fresh = SsrIsolate::fresh(&bundle, config_for(case)).unwrap();
+        let mut fresh = SsrIsolate::fresh(&engine(), &bundle, config_for(case)).unwrap();
         let got = run_case(&mut fresh, case).unwrap();
         assert_eq!(
             Some(got.as_str()),

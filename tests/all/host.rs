@@ -562,7 +562,7 @@ fn fs_errors_carry_node_codes() {
 fn isolates_restored_from_one_snapshot_draw_different_random_numbers() {
     let bundle = Bundle::new("rng.js", format!("var atLoad = Math.random();\n{HOST_APP}"));
     let dir = tempfile::tempdir().unwrap();
-    let store = coldstart::SnapshotStore::open(dir.path()).unwrap();
+    let store = coldstart::SnapshotStore::open(&engine(), dir.path()).unwrap();
     let snapshot = store
         .get_or_build(&bundle, &BuildOptions::default())
         .unwrap()
@@ -673,13 +673,15 @@ fn env_is_an_allowlist_of_the_host_environment() {
 #[test]
 fn hygiene_report_names_what_the_snapshot_froze() {
     let bundle = Bundle::from_file(fixture("errors/hygiene.js")).unwrap();
-    let error = SnapshotBuilder::new(&bundle).build().unwrap_err();
+    let error = SnapshotBuilder::new(&engine(), &bundle)
+        .build()
+        .unwrap_err();
     assert!(matches!(error, Error::Hygiene(_)), "{error}");
     assert!(
         error.to_string().contains("1 timer(s) are still pending"),
         "{error}"
     );
-    let built = SnapshotBuilder::new(&bundle)
+    let built = SnapshotBuilder::new(&engine(), &bundle)
         .options(BuildOptions {
             allow_pending_timers: true,
             ..BuildOptions::default()
@@ -696,7 +698,9 @@ fn hygiene_report_names_what_the_snapshot_froze() {
         assert!(findings.contains(needle), "{findings}");
     }
     // A clean bundle has no findings, and the probe leaves nothing behind.
-    let clean = SnapshotBuilder::new(&small_app()).build().unwrap();
+    let clean = SnapshotBuilder::new(&engine(), &small_app())
+        .build()
+        .unwrap();
     assert!(clean.header.metadata.hygiene.findings().is_empty());
     let (_dir, snapshot) = snapshot_of(&Bundle::new("probe-check.js", HOST_APP));
     let mut iso = isolate(&snapshot);
@@ -713,6 +717,6 @@ fn builds_report_unsettled_promises() {
         "pending.js",
         format!("globalThis.never = new Promise(() => {{}});\n{HOST_APP}"),
     );
-    let built = SnapshotBuilder::new(&bundle).build().unwrap();
+    let built = SnapshotBuilder::new(&engine(), &bundle).build().unwrap();
     assert!(built.header.metadata.hygiene.unsettled_promises >= 1);
 }

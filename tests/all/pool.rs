@@ -33,7 +33,7 @@ fn per_worker_keeps_state_and_per_request_does_not() {
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
     let mut cfg = config(dir.path());
     cfg.workers = 1;
-    let pool = IsolatePool::start(&bundle, cfg.clone()).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg.clone()).unwrap();
     render(&pool, "/state").unwrap();
     let second = render(&pool, "/state").unwrap();
     assert!(
@@ -43,7 +43,7 @@ fn per_worker_keeps_state_and_per_request_does_not() {
     drop(pool);
 
     cfg.isolation = Isolation::PerRequest;
-    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
     for _ in 0..3 {
         let body = render(&pool, "/state").unwrap();
         assert!(
@@ -63,7 +63,7 @@ fn per_worker_keeps_state_and_per_request_does_not() {
 fn an_infinite_loop_times_out_and_others_keep_working() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     wait_ready(&pool);
     let started = Instant::now();
     let spinning = pool.clone();
@@ -98,7 +98,7 @@ fn a_heap_bomb_is_contained_without_aborting() {
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
     let mut cfg = config(dir.path());
     cfg.ssr.call_timeout = Duration::from_secs(20);
-    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
     let error = render(&pool, "/bomb").unwrap_err();
     assert!(
         matches!(error, Error::HeapLimit { limit_mb: 64, .. }),
@@ -111,7 +111,7 @@ fn a_heap_bomb_is_contained_without_aborting() {
 fn deep_recursion_is_a_range_error() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     let error = render(&pool, "/recurse").unwrap_err();
     let js = error.as_js().expect("a JS error");
     assert!(
@@ -128,7 +128,7 @@ fn a_panicking_job_is_survived() {
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
     let mut cfg = config(dir.path());
     cfg.workers = 1;
-    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
     let result: Result<(), Error> = pool.execute_blocking(|_| panic!("job panics on purpose"));
     assert!(result.unwrap_err().to_string().contains("panicked"));
     assert!(render(&pool, "/after").unwrap().contains("v1"));
@@ -144,7 +144,7 @@ fn a_panicking_job_is_survived() {
 fn reload_swaps_and_a_bad_reload_keeps_the_old_snapshot_serving() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     assert!(render(&pool, "/").unwrap().contains("v1"));
     assert_eq!(pool.generation(), 1);
 
@@ -191,7 +191,7 @@ fn reload_in_a_child_process() {
     cfg.build_mode = BuildMode::ChildProcess {
         exe: env!("CARGO_BIN_EXE_coldstart").into(),
     };
-    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
     write_bundle(dir.path(), &pool_app("v2-child"));
     let report = pool.reload(&bundle).unwrap();
     assert!(!report.cached);
@@ -206,18 +206,18 @@ fn reload_in_a_child_process() {
 fn a_restarted_pool_resumes_from_the_last_good_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     write_bundle(dir.path(), &pool_app("v2"));
     pool.reload(&bundle).unwrap();
     drop(pool);
     // The bundle on disk is now broken; a restart serves the last good snapshot (v2).
     write_bundle(dir.path(), "throw new Error('broken after deploy')");
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     assert!(render(&pool, "/").unwrap().contains("v2"));
     // Without any good snapshot, start fails with the bundle's error.
     let empty = tempfile::tempdir().unwrap();
     let broken = write_bundle(empty.path(), "throw new Error('never worked')");
-    let error = IsolatePool::start(&broken, config(empty.path())).unwrap_err();
+    let error = IsolatePool::start(&engine(), &broken, config(empty.path())).unwrap_err();
     assert!(error.to_string().contains("never worked"));
 }
 
@@ -228,7 +228,7 @@ fn a_full_pool_reports_overload_instead_of_blocking() {
     let mut cfg = config(dir.path());
     cfg.workers = 1;
     cfg.queue_per_worker = 1;
-    let pool = IsolatePool::start(&bundle, cfg).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
     wait_ready(&pool);
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
@@ -254,7 +254,7 @@ fn a_full_pool_reports_overload_instead_of_blocking() {
 fn rollback_without_a_previous_snapshot_is_an_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     let error = pool.rollback().unwrap_err();
     assert!(
         error.to_string().contains("no previous snapshot"),
@@ -268,7 +268,7 @@ fn rollback_without_a_previous_snapshot_is_an_error_and_changes_nothing() {
 fn a_restart_whose_current_snapshot_is_corrupt_never_serves_it() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     let current = pool.current().snapshot.path().to_path_buf();
     drop(pool);
     // Corrupt the file CURRENT points at (one payload byte).
@@ -282,16 +282,16 @@ fn a_restart_whose_current_snapshot_is_corrupt_never_serves_it() {
 
     // With a bundle that no longer builds, there is nothing good to fall back on: a clear error.
     std::fs::write(&bundle, "this is not javascript (").unwrap();
-    let error = IsolatePool::start(&bundle, config(dir.path())).unwrap_err();
+    let error = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap_err();
     assert!(matches!(error, Error::Js(_)), "{error}");
     assert!(error.to_string().contains("app.js"), "{error}");
 
     // With the good bundle back, the corrupt file is rebuilt, not served.
     std::fs::write(&bundle, pool_app("v1")).unwrap();
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     assert!(render(&pool, "/back").unwrap().contains("v1 /back"));
     assert!(
-        coldstart::Snapshot::open(&current).is_ok(),
+        coldstart::Snapshot::open(&engine(), &current).is_ok(),
         "rebuilt in place"
     );
 }
@@ -300,8 +300,8 @@ fn a_restart_whose_current_snapshot_is_corrupt_never_serves_it() {
 fn a_restart_falls_back_to_current_when_the_bundle_breaks() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    drop(IsolatePool::start(&bundle, config(dir.path())).unwrap());
+    drop(IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap());
     std::fs::write(&bundle, "throw new Error('broken at load');").unwrap();
-    let pool = IsolatePool::start(&bundle, config(dir.path())).unwrap();
+    let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     assert!(render(&pool, "/fallback").unwrap().contains("v1 /fallback"));
 }

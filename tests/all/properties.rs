@@ -27,7 +27,7 @@ fn pristine() -> &'static (tempfile::TempDir, Vec<u8>) {
 fn open_bytes(bytes: &[u8]) -> Result<Snapshot, coldstart::Error> {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), bytes).unwrap();
-    Snapshot::open(file.path())
+    Snapshot::open(&engine(), file.path())
 }
 
 proptest! {

@@ -21,7 +21,7 @@ impl TestServer {
     fn start(dir: &Path, source: &str, isolation: Isolation) -> TestServer {
         let bundle = write_bundle(dir, source);
         let config = pool_config(dir, isolation, 256, Duration::from_millis(400));
-        let pool = IsolatePool::start(&bundle, config).unwrap();
+        let pool = IsolatePool::start(&engine(), &bundle, config).unwrap();
         let state = AppState::new(pool, bundle);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)

@@ -1,7 +1,7 @@
 //! Snapshot build → store → map → isolate, and equality with the fresh (no-snapshot) path.
 
 use coldstart::snapshot::{BuildOptions, FunctionCode, KeyInputs, WarmupCall};
-use coldstart::{Bundle, Engine, Origin, RuntimeOptions, SsrConfig, SsrIsolate};
+use coldstart::{Bundle, Origin, RuntimeOptions, SsrConfig, SsrIsolate};
 
 use crate::common::*;
 
@@ -9,7 +9,7 @@ use crate::common::*;
 fn snapshot_render_equals_fresh_render() {
     let bundle = small_app();
     let (_dir, snapshot) = snapshot_of(&bundle);
-    let mut fresh = SsrIsolate::fresh(&bundle, SsrConfig::default()).unwrap();
+    let mut fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default()).unwrap();
     let mut restored = isolate(&snapshot);
     assert_eq!(fresh.origin(), Origin::Fresh);
     assert_eq!(restored.origin(), Origin::Snapshot);
@@ -65,10 +65,10 @@ fn each_restored_isolate_starts_from_the_snapshot_state() {
 
 #[test]
 fn key_changes_with_bundle_polyfills_flags_and_options() {
-    let engine = Engine::get();
+    let engine = engine();
     let bundle = small_app();
     let options = BuildOptions::default();
-    let inputs = KeyInputs::of(engine);
+    let inputs = KeyInputs::of(&engine);
     let base = inputs.key(&bundle, &options);
     assert_eq!(
         base,

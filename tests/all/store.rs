@@ -82,7 +82,7 @@ fn current_previous_rollback_and_gc() {
     assert!(store.path_for(&keys[3]).exists());
     assert!(!store.path_for(&keys[0]).exists());
     // A re-opened store sees the same pointers (they are files).
-    let reopened = SnapshotStore::open(store.dir()).unwrap();
+    let reopened = SnapshotStore::open(&engine(), store.dir()).unwrap();
     assert_eq!(reopened.current(), Some(keys[2]));
 }
 
@@ -116,7 +116,7 @@ fn concurrent_get_or_build_of_one_key_is_safe() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 1, "{names:?}");
-    assert!(coldstart::Snapshot::open(store.path_for(&results[0].0)).is_ok());
+    assert!(coldstart::Snapshot::open(&engine(), store.path_for(&results[0].0)).is_ok());
 }
 
 #[test]
@@ -125,11 +125,7 @@ fn a_file_holding_another_key_is_a_miss_and_gets_rebuilt() {
     let a = Bundle::new("a.js", format!("{SMALL_APP}\n// a"));
     let b = Bundle::new("b.js", format!("{SMALL_APP}\n// b"));
     let loaded_a = store.get_or_build(&a, &BuildOptions::default()).unwrap();
-    let key_b = coldstart::snapshot::snapshot_key(
-        coldstart::Engine::identity(),
-        &b,
-        &BuildOptions::default(),
-    );
+    let key_b = coldstart::snapshot::snapshot_key(&engine(), &b, &BuildOptions::default());
     // A's (valid) file under B's name: the store must not hand it out as B.
     std::fs::copy(loaded_a.snapshot.path(), store.path_for(&key_b)).unwrap();
     assert!(

@@ -9,8 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::bootstrap::Internals;
+use super::exception::{describe_exception, js_error_from, js_error_from_value};
 use crate::error::{Error, Result};
-use crate::isolate::{describe_exception, js_error_from, js_error_from_value, Internals};
 use crate::runtime::fetch::completion_to_js;
 use crate::runtime::state::StateRef;
 
