@@ -58,7 +58,7 @@ pub use bundle::Bundle;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, JsError, Result, SnapshotError};
 pub use isolate::{HeapUsage, Limits, Origin, PlainIsolate, Runtime};
-pub use runtime::fetch::FetchPolicy;
+pub use runtime::net_policy::FetchPolicy;
 pub use runtime::RuntimeOptions;
 pub use snapshot::{Snapshot, SnapshotStore};
 pub use ssr::{RenderResult, RscOutcome, RscRenderResult, SsrConfig, SsrIsolate};

@@ -189,7 +189,7 @@ fn fire_timer(
 fn deliver(
     scope: &mut v8::HandleScope,
     internals: &Internals,
-    completion: crate::runtime::fetch::OpCompletion,
+    completion: crate::runtime::ops::OpCompletion,
     entry: &str,
     deadline: Deadline,
 ) -> Result<()> {

@@ -20,8 +20,12 @@ pub mod console;
 pub mod crypto;
 pub mod fetch;
 pub mod fs;
+pub mod http_client;
 pub mod info;
+pub mod net_policy;
+pub(crate) mod ops;
 pub mod state;
+pub(crate) mod timer_queue;
 pub mod timers;
 
 pub use state::{IsolateState, RuntimeOptions};

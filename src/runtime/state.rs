@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::fetch::{FetchPolicy, Ops};
-use super::timers::Timers;
+use super::net_policy::FetchPolicy;
+use super::ops::Ops;
+use super::timer_queue::Timers;
 
 /// What the embedder grants one isolate. Applied after the isolate is created or restored.
 #[derive(Debug, Clone, Default)]

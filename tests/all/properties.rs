@@ -7,7 +7,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::OnceLock;
 
-use coldstart::runtime::fetch::blocked_reason;
+use coldstart::runtime::net_policy::blocked_reason;
 use coldstart::Snapshot;
 use proptest::prelude::*;
 
