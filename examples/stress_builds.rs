@@ -18,7 +18,7 @@ fn main() {
                     };
                     let pool = IsolatePool::start(&v8(), &b, cfg).unwrap();
                     let r = pool
-                        .execute_blocking(|iso| iso.render_page("/", "{}").unwrap().body)
+                        .execute_blocking(|iso| iso.render_page("/", "{}").map(|p| p.body))
                         .unwrap();
                     assert_eq!(r, "a");
                 })

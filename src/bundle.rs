@@ -81,7 +81,12 @@ impl Bundle {
         })
     }
 
-    /// The bundle's name (file name).
+    /// The file it was read from, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The name stack traces and errors show (the file name for a bundle read from a file).
     pub fn name(&self) -> &str {
         &self.name
     }

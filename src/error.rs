@@ -28,6 +28,18 @@ pub enum Error {
         /// The missing global function.
         global: &'static str,
     },
+    /// The bundle has no page for this route (Rex's `Page not found` from `__rex_render_page`).
+    #[error("no page for route `{route}`")]
+    PageNotFound {
+        /// The route key.
+        route: String,
+    },
+    /// A name that is not an entry point of the contract.
+    #[error("`{name}` is not a contract entry point; expected one of: {}", crate::contract::Entry::ALL.map(|e| e.js_name()).join(", "))]
+    UnknownEntry {
+        /// The name given.
+        name: String,
+    },
     /// An optional contract entry point is absent from the bundle.
     #[error("`{entry}` is not loaded: the bundle does not define it")]
     NotLoaded {

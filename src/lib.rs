@@ -40,25 +40,31 @@ macro_rules! assert_send_sync {
     };
 }
 
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod bundle;
+pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod isolate;
+#[cfg(feature = "bench")]
 pub mod measure;
 pub mod polyfills;
 pub mod pool;
 pub mod runtime;
+#[cfg(feature = "server")]
 pub mod server;
 pub mod snapshot;
 pub mod ssr;
 pub(crate) mod watchdog;
 
 pub use bundle::Bundle;
+pub use contract::Entry;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, JsError, Result, SnapshotError};
 pub use isolate::{HeapUsage, Limits, Origin, PlainIsolate, Runtime};
+pub use pool::{IsolatePool, Isolation, PoolBuilder, PoolConfig};
 pub use runtime::net_policy::FetchPolicy;
 pub use runtime::RuntimeOptions;
-pub use snapshot::{Snapshot, SnapshotStore};
+pub use snapshot::{BuildOptions, Snapshot, SnapshotBuilder, SnapshotStore};
 pub use ssr::{RenderResult, RscOutcome, RscRenderResult, SsrConfig, SsrIsolate};

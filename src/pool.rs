@@ -26,7 +26,7 @@ use crate::isolate::Limits;
 use crate::snapshot::builder::default_build_limits;
 use crate::snapshot::format::hex;
 use crate::snapshot::{snapshot_key, BuildOptions, Snapshot, SnapshotStore};
-use crate::ssr::{SsrConfig, SsrIsolate};
+use crate::ssr::{RenderResult, SsrConfig, SsrIsolate};
 
 /// How requests are isolated from each other.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -79,7 +79,7 @@ pub struct PoolConfig {
     pub build_limits: Limits,
     /// Where reload builds run.
     pub build_mode: BuildMode,
-    /// The snapshot store.
+    /// The snapshot store directory (required: there is no default location).
     pub store_dir: PathBuf,
 }
 
@@ -93,7 +93,7 @@ impl Default for PoolConfig {
             build: BuildOptions::default(),
             build_limits: default_build_limits(),
             build_mode: BuildMode::InProcess,
-            store_dir: PathBuf::from(crate::snapshot::DEFAULT_STORE_DIR),
+            store_dir: PathBuf::new(),
         }
     }
 }
@@ -164,8 +164,8 @@ struct Shared {
     store: SnapshotStore,
     reload_lock: Mutex<()>,
     ready_workers: AtomicUsize,
-    /// The bundle the pool was started from, to rebuild a snapshot damaged on disk.
-    bundle_path: Option<PathBuf>,
+    /// The bundle the current generation was built from, to rebuild a snapshot damaged on disk.
+    source: Mutex<Option<BundleSource>>,
     /// One worker at a time replaces a damaged snapshot; the others wait for its result.
     repair_lock: Mutex<()>,
     /// Set by [`IsolatePool::shutdown`]: running child builds are killed.
@@ -191,18 +191,61 @@ impl std::fmt::Debug for IsolatePool {
 }
 
 impl IsolatePool {
-    /// Starts a pool serving `bundle_path`.
+    /// A pool for a bundle, configured step by step:
+    ///
+    /// ```
+    /// # fn main() -> coldstart::Result<()> {
+    /// use coldstart::{Bundle, Engine, EngineConfig, IsolatePool};
+    ///
+    /// let engine = Engine::init(EngineConfig::default())?;
+    /// let store = tempfile::tempdir().unwrap();
+    /// let pool = IsolatePool::builder(&engine)
+    ///     .bundle(Bundle::new("app.js", r#"
+    ///         globalThis.__rex_render_page = (route) => JSON.stringify({ body: "<p>" + route + "</p>", head: "" });
+    ///         globalThis.__rex_get_server_side_props = () => "{}";
+    ///         globalThis.__rex_get_static_props = () => "{}";
+    ///     "#))
+    ///     .store(store.path())
+    ///     .workers(2)
+    ///     .build()?;
+    /// let page = pool.render_blocking("/hello", "{}")?;
+    /// assert_eq!(page.body, "<p>/hello</p>");
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(engine: &Engine) -> PoolBuilder {
+        PoolBuilder {
+            engine: *engine,
+            bundle: None,
+            config: PoolConfig::default(),
+        }
+    }
+
+    /// Starts a pool serving the bundle file `bundle_path` (see [`IsolatePool::builder`] for a
+    /// bundle in memory).
     ///
     /// The bundle's snapshot is taken from the store when present, else built. If the bundle
     /// cannot be built, the store's `CURRENT` snapshot (the last good one) serves instead and the
     /// build error is logged; with no `CURRENT` either, start fails with that error.
     ///
     /// # Errors
-    /// No usable snapshot; worker threads cannot be spawned.
+    /// No usable snapshot; no store directory configured; worker threads cannot be spawned.
     pub fn start(engine: &Engine, bundle_path: &Path, config: PoolConfig) -> Result<Self> {
+        Self::start_from(
+            engine,
+            BundleSource::File(bundle_path.to_path_buf()),
+            config,
+        )
+    }
+
+    fn start_from(engine: &Engine, source: BundleSource, config: PoolConfig) -> Result<Self> {
+        if config.store_dir.as_os_str().is_empty() {
+            return Err(Error::Invalid(
+                "the pool has no snapshot store: set PoolConfig::store_dir (or the builder's .store())"
+                    .to_string(),
+            ));
+        }
         let store = SnapshotStore::open(engine, &config.store_dir)?;
-        let snapshot = match build_and_verify(bundle_path, &config, &store, &AtomicBool::new(false))
-        {
+        let snapshot = match build_and_verify(&source, &config, &store, &AtomicBool::new(false)) {
             Ok((snapshot, _)) => {
                 store.set_current(&snapshot.key())?;
                 snapshot
@@ -215,7 +258,7 @@ impl IsolatePool {
                 snapshot
             }
         };
-        Self::spawn(snapshot, store, config, Some(bundle_path.to_path_buf()))
+        Self::spawn(snapshot, store, config, Some(source))
     }
 
     /// Starts a pool on an already verified snapshot.
@@ -234,7 +277,7 @@ impl IsolatePool {
         snapshot: Snapshot,
         store: SnapshotStore,
         config: PoolConfig,
-        bundle_path: Option<PathBuf>,
+        source: Option<BundleSource>,
     ) -> Result<Self> {
         let shared = Arc::new(Shared {
             current: RwLock::new(Arc::new(Generation {
@@ -247,7 +290,7 @@ impl IsolatePool {
             reload_lock: Mutex::new(()),
             ready_workers: AtomicUsize::new(0),
             config: config.clone(),
-            bundle_path,
+            source: Mutex::new(source),
             repair_lock: Mutex::new(()),
             shutting_down: AtomicBool::new(false),
         });
@@ -327,20 +370,41 @@ impl IsolatePool {
         )))
     }
 
-    /// Runs `f` on a worker's isolate and awaits its result without blocking the async runtime.
+    /// Runs `f` on a worker's isolate and awaits its result without blocking the async runtime:
+    /// one `Result`, whether the pool or `f` failed.
     ///
     /// # Errors
-    /// [`Error::Overloaded`] when every queue is full; an error if the job panicked.
+    /// [`Error::Overloaded`] when every queue is full; [`Error::WorkerLost`] if the job panicked
+    /// (or no isolate could be created); whatever `f` returns.
     pub async fn execute<F, R>(&self, f: F) -> Result<R>
     where
-        F: FnOnce(&mut SsrIsolate) -> R + Send + 'static,
+        F: FnOnce(&mut SsrIsolate) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.dispatch(Box::new(move |iso| {
             let _ = tx.send(f(iso));
         }))?;
-        rx.await.map_err(|_| Error::WorkerLost)
+        rx.await.map_err(|_| Error::WorkerLost)?
+    }
+
+    /// Renders `route` with `props_json` on a worker (`__rex_render_page`).
+    ///
+    /// # Errors
+    /// As [`IsolatePool::execute`] and [`SsrIsolate::render_page`].
+    pub async fn render(&self, route: &str, props_json: &str) -> Result<RenderResult> {
+        let (route, props) = (route.to_string(), props_json.to_string());
+        self.execute(move |iso| iso.render_page(&route, &props))
+            .await
+    }
+
+    /// Blocking variant of [`IsolatePool::render`].
+    ///
+    /// # Errors
+    /// As [`IsolatePool::render`].
+    pub fn render_blocking(&self, route: &str, props_json: &str) -> Result<RenderResult> {
+        let (route, props) = (route.to_string(), props_json.to_string());
+        self.execute_blocking(move |iso| iso.render_page(&route, &props))
     }
 
     /// Blocking variant of [`IsolatePool::execute`] (not for use on an async runtime thread).
@@ -349,14 +413,14 @@ impl IsolatePool {
     /// As [`IsolatePool::execute`].
     pub fn execute_blocking<F, R>(&self, f: F) -> Result<R>
     where
-        F: FnOnce(&mut SsrIsolate) -> R + Send + 'static,
+        F: FnOnce(&mut SsrIsolate) -> Result<R> + Send + 'static,
         R: Send + 'static,
     {
         let (tx, rx) = mpsc::channel();
         self.dispatch(Box::new(move |iso| {
             let _ = tx.send(f(iso));
         }))?;
-        rx.recv().map_err(|_| Error::WorkerLost)
+        rx.recv().map_err(|_| Error::WorkerLost)?
     }
 
     /// Builds `bundle_path` into a new snapshot, verifies it, and makes it current. On any error
@@ -367,6 +431,19 @@ impl IsolatePool {
     /// # Errors
     /// Build or verification failures.
     pub fn reload(&self, bundle_path: &Path) -> Result<ReloadReport> {
+        self.reload_from(BundleSource::File(bundle_path.to_path_buf()))
+    }
+
+    /// Like [`IsolatePool::reload`], from a bundle in memory (a file-backed [`Bundle`] is re-read
+    /// from its file).
+    ///
+    /// # Errors
+    /// As [`IsolatePool::reload`].
+    pub fn reload_bundle(&self, bundle: Bundle) -> Result<ReloadReport> {
+        self.reload_from(BundleSource::of(bundle))
+    }
+
+    fn reload_from(&self, source: BundleSource) -> Result<ReloadReport> {
         // Reloads never queue: one that arrives while another runs is refused at once (the
         // running one is bounded by the build deadline).
         let _one_at_a_time = match self.shared.reload_lock.try_lock() {
@@ -376,7 +453,7 @@ impl IsolatePool {
         };
         let started = Instant::now();
         let result = build_and_verify(
-            bundle_path,
+            &source,
             &self.shared.config,
             &self.shared.store,
             &self.shared.shutting_down,
@@ -393,6 +470,7 @@ impl IsolatePool {
             }
         };
         self.shared.store.set_current(&snapshot.key())?;
+        *self.shared.source.lock().unwrap_or_else(|p| p.into_inner()) = Some(source);
         let generation = self.install(snapshot);
         self.shared.stats.reloads_ok.fetch_add(1, Ordering::Relaxed);
         let report = ReloadReport {
@@ -457,17 +535,118 @@ impl IsolatePool {
     }
 }
 
+/// Where a pool's bundle comes from.
+#[derive(Debug, Clone)]
+enum BundleSource {
+    /// A file, read again at every build (a reload picks up its new content).
+    File(PathBuf),
+    /// A bundle in memory.
+    Memory(Bundle),
+}
+
+impl BundleSource {
+    fn of(bundle: Bundle) -> Self {
+        match bundle.path() {
+            Some(path) => BundleSource::File(path.to_path_buf()),
+            None => BundleSource::Memory(bundle),
+        }
+    }
+
+    fn load(&self) -> Result<Bundle> {
+        match self {
+            BundleSource::File(path) => Bundle::from_file(path),
+            BundleSource::Memory(bundle) => Ok(bundle.clone()),
+        }
+    }
+}
+
+/// Configures an [`IsolatePool`] step by step; see [`IsolatePool::builder`].
+#[derive(Debug)]
+#[must_use]
+pub struct PoolBuilder {
+    engine: Engine,
+    bundle: Option<Bundle>,
+    config: PoolConfig,
+}
+
+impl PoolBuilder {
+    /// The bundle to serve (required).
+    pub fn bundle(mut self, bundle: Bundle) -> Self {
+        self.bundle = Some(bundle);
+        self
+    }
+
+    /// The snapshot store directory (required; created if missing).
+    pub fn store(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.store_dir = dir.into();
+        self
+    }
+
+    /// Worker threads, one isolate each (default 2).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.config.workers = workers;
+        self
+    }
+
+    /// Jobs waiting per worker before [`Error::Overloaded`] (default 64).
+    pub fn queue_per_worker(mut self, jobs: usize) -> Self {
+        self.config.queue_per_worker = jobs;
+        self
+    }
+
+    /// Request isolation (default [`Isolation::PerWorker`]).
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.config.isolation = isolation;
+        self
+    }
+
+    /// Isolate settings: what bundle code may see and reach, heap limit, call deadline.
+    pub fn ssr(mut self, ssr: SsrConfig) -> Self {
+        self.config.ssr = ssr;
+        self
+    }
+
+    /// Snapshot build options (part of the key).
+    pub fn build_options(mut self, options: BuildOptions) -> Self {
+        self.config.build = options;
+        self
+    }
+
+    /// Deadline and heap limit of builds.
+    pub fn build_limits(mut self, limits: Limits) -> Self {
+        self.config.build_limits = limits;
+        self
+    }
+
+    /// Where reload builds run (default: in this process).
+    pub fn build_mode(mut self, mode: BuildMode) -> Self {
+        self.config.build_mode = mode;
+        self
+    }
+
+    /// Builds (or finds) the snapshot and starts the workers.
+    ///
+    /// # Errors
+    /// No bundle or store given; as [`IsolatePool::start`].
+    pub fn build(self) -> Result<IsolatePool> {
+        let bundle = self.bundle.ok_or_else(|| {
+            Error::Invalid("the pool has no bundle: call .bundle(...)".to_string())
+        })?;
+        IsolatePool::start_from(&self.engine, BundleSource::of(bundle), self.config)
+    }
+}
+
 /// Builds (or finds) the snapshot of `bundle_path` and proves it can serve: restore an isolate
 /// and resolve the contract's required entries. `cancel` kills a child build when set.
 fn build_and_verify(
-    bundle_path: &Path,
+    source: &BundleSource,
     config: &PoolConfig,
     store: &SnapshotStore,
     cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
     let (snapshot, cached) = match &config.build_mode {
         BuildMode::InProcess => {
-            let bundle = Bundle::from_file(bundle_path)?;
+            let bundle = source.load()?;
             let (store, options, limits) =
                 (store.clone(), config.build.clone(), config.build_limits);
             // A dedicated thread: the caller may be a worker or a runtime thread.
@@ -483,7 +662,7 @@ fn build_and_verify(
                 .map_err(|_| Error::WorkerLost)??;
             (loaded.snapshot, loaded.cached)
         }
-        BuildMode::ChildProcess { exe } => build_in_child(exe, bundle_path, config, store, cancel)?,
+        BuildMode::ChildProcess { exe } => build_in_child(exe, source, config, store, cancel)?,
     };
     verify(&snapshot, &config.ssr)?;
     Ok((snapshot, cached))
@@ -512,16 +691,32 @@ const CHILD_BUILD_GRACE: Duration = Duration::from_secs(5);
 
 fn build_in_child(
     exe: &Path,
-    bundle_path: &Path,
+    source: &BundleSource,
     config: &PoolConfig,
     store: &SnapshotStore,
     cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
-    let bundle = Bundle::from_file(bundle_path)?;
+    let bundle = source.load()?;
     let key = snapshot_key(store.engine(), &bundle, &config.build);
     if let Some(snapshot) = store.get(&key) {
         return Ok((snapshot, true));
     }
+    // The child reads the bundle from a file: a bundle in memory is written to a scratch folder
+    // in the store first, under its own name (the name is part of the key).
+    let (bundle_path, _scratch) = match source {
+        BundleSource::File(path) => (path.clone(), None),
+        BundleSource::Memory(bundle) => {
+            let scratch = tempfile::Builder::new()
+                .prefix(".tmp-bundle-")
+                .tempdir_in(store.dir())
+                .map_err(|e| Error::io("cannot create a scratch folder", store.dir(), e))?;
+            let path = scratch.path().join(bundle.name());
+            std::fs::write(&path, bundle.source()?)
+                .map_err(|e| Error::io("cannot write the bundle for the builder", &path, e))?;
+            (path, Some(scratch))
+        }
+    };
+    let bundle_path = bundle_path.as_path();
     let options = serde_json::to_string(&config.build).map_err(anyhow::Error::from)?;
     let limits = config.build_limits;
     let mut command = std::process::Command::new(exe);
@@ -671,9 +866,11 @@ fn repair(shared: &Shared, damaged: &Generation) -> Result<()> {
             snapshot
         }
         None => {
-            let bundle_path = shared
-                .bundle_path
-                .as_deref()
+            let source = shared
+                .source
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
                 .ok_or_else(|| Error::BuildFailed {
                     bundle: damaged.snapshot.header().bundle_name.clone(),
                     detail:
@@ -681,7 +878,7 @@ fn repair(shared: &Shared, damaged: &Generation) -> Result<()> {
                             .to_string(),
                 })?;
             build_and_verify(
-                bundle_path,
+                &source,
                 &shared.config,
                 &shared.store,
                 &shared.shutting_down,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::bundle::Bundle;
+use crate::contract::{is_page_not_found, ArgKind, Entry, Protocol};
 use crate::engine::Engine;
 use crate::error::{Error, JsError, Result};
 use crate::isolate::event_loop::{self, Deadline, Exit};
@@ -18,148 +19,6 @@ use crate::isolate::exception::{js_error_from, string_result};
 use crate::isolate::{Limits, Origin, Runtime};
 use crate::runtime::RuntimeOptions;
 use crate::snapshot::Snapshot;
-
-/// Globals a bundle must define; checked when a snapshot is built.
-pub const REQUIRED_ENTRIES: [&str; 3] = [
-    "__rex_render_page",
-    "__rex_get_server_side_props",
-    "__rex_get_static_props",
-];
-
-/// How an entry's async result is obtained when it returns its marker.
-#[derive(Debug, Clone, Copy)]
-enum Protocol {
-    /// Synchronous only (a returned Promise is still awaited).
-    Sync,
-    /// `marker` → run the loop until idle → `resolver()`.
-    Resolve {
-        marker: &'static str,
-        resolver: &'static str,
-    },
-    /// `marker` → loop until `pending()` says `"done"` → `finalize()`.
-    Pending {
-        marker: &'static str,
-        pending: &'static str,
-        finalize: &'static str,
-    },
-}
-
-/// One contract entry point.
-#[derive(Debug, Clone, Copy)]
-struct EntrySpec {
-    name: &'static str,
-    protocol: Protocol,
-}
-
-const fn sync(name: &'static str) -> EntrySpec {
-    EntrySpec {
-        name,
-        protocol: Protocol::Sync,
-    }
-}
-
-const fn resolve(name: &'static str, marker: &'static str, resolver: &'static str) -> EntrySpec {
-    EntrySpec {
-        name,
-        protocol: Protocol::Resolve { marker, resolver },
-    }
-}
-
-const fn pending(
-    name: &'static str,
-    marker: &'static str,
-    finalize: &'static str,
-    pending: &'static str,
-) -> EntrySpec {
-    EntrySpec {
-        name,
-        protocol: Protocol::Pending {
-            marker,
-            pending,
-            finalize,
-        },
-    }
-}
-
-const RSC_PENDING: &str = "__rex_resolve_rsc_pending";
-const ACTION_PENDING: &str = "__rex_resolve_action_pending";
-
-/// Every entry point of the contract.
-const ENTRIES: &[EntrySpec] = &[
-    sync("__rex_render_page"),
-    resolve(
-        "__rex_get_server_side_props",
-        "__REX_ASYNC__",
-        "__rex_resolve_gssp",
-    ),
-    resolve(
-        "__rex_get_static_props",
-        "__REX_GSP_ASYNC__",
-        "__rex_resolve_gsp",
-    ),
-    resolve(
-        "__rex_get_static_paths",
-        "__REX_GSP_PATHS_ASYNC__",
-        "__rex_resolve_static_paths",
-    ),
-    resolve(
-        "__rex_call_api_handler",
-        "__REX_API_ASYNC__",
-        "__rex_resolve_api",
-    ),
-    resolve(
-        "__rex_call_app_route_handler",
-        "__REX_APP_ROUTE_ASYNC__",
-        "__rex_resolve_app_route",
-    ),
-    resolve(
-        "__rex_run_middleware",
-        "__REX_MW_ASYNC__",
-        "__rex_resolve_middleware",
-    ),
-    sync("__rex_render_document"),
-    sync("__rex_list_mcp_tools"),
-    resolve(
-        "__rex_call_mcp_tool",
-        "__REX_MCP_ASYNC__",
-        "__rex_resolve_mcp",
-    ),
-    pending(
-        "__rex_render_flight",
-        "__REX_RSC_ASYNC__",
-        "__rex_finalize_rsc_flight",
-        RSC_PENDING,
-    ),
-    pending(
-        "__rex_render_rsc_to_html",
-        "__REX_RSC_HTML_ASYNC__",
-        "__rex_finalize_rsc_to_html",
-        RSC_PENDING,
-    ),
-    pending(
-        "__rex_call_server_action",
-        "__REX_ACTION_ASYNC__",
-        "__rex_finalize_action",
-        ACTION_PENDING,
-    ),
-    pending(
-        "__rex_call_server_action_encoded",
-        "__REX_ACTION_ASYNC__",
-        "__rex_finalize_action",
-        ACTION_PENDING,
-    ),
-    pending(
-        "__rex_call_form_action",
-        "__REX_ACTION_ASYNC__",
-        "__rex_finalize_action",
-        ACTION_PENDING,
-    ),
-];
-
-/// Names of every contract entry point (for `coldstart call`).
-pub fn entry_names() -> impl Iterator<Item = &'static str> {
-    ENTRIES.iter().map(|e| e.name)
-}
 
 /// Rendered page: `{"body": html, "head": html}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -244,15 +103,9 @@ impl Entries {
             let global = scope.get_current_context().global(scope);
             let mut functions = HashMap::new();
             let mut names: Vec<&'static str> = Vec::new();
-            for spec in ENTRIES {
-                names.push(spec.name);
-                match spec.protocol {
-                    Protocol::Sync => {}
-                    Protocol::Resolve { resolver, .. } => names.push(resolver),
-                    Protocol::Pending {
-                        pending, finalize, ..
-                    } => names.extend([pending, finalize]),
-                }
+            for entry in Entry::ALL {
+                names.push(entry.js_name());
+                names.extend(entry.helpers());
             }
             for name in names {
                 let key = v8::String::new(scope, name).expect("entry name");
@@ -263,11 +116,11 @@ impl Entries {
                     functions.insert(name, v8::Global::new(scope, function));
                 }
             }
-            for required in REQUIRED_ENTRIES {
-                if !functions.contains_key(required) {
+            for required in Entry::REQUIRED {
+                if !functions.contains_key(required.js_name()) {
                     return Err(Error::MissingGlobal {
                         bundle: bundle_name.to_string(),
-                        global: required,
+                        global: required.js_name(),
                     });
                 }
             }
@@ -342,8 +195,8 @@ impl SsrIsolate {
     }
 
     /// Whether the bundle defines `entry`.
-    pub fn has_entry(&self, entry: &str) -> bool {
-        self.entries.functions.contains_key(entry)
+    pub fn has_entry(&self, entry: Entry) -> bool {
+        self.entries.functions.contains_key(entry.js_name())
     }
 
     /// Mutable access to the underlying runtime (heap statistics, eval for tests/tools).
@@ -379,34 +232,39 @@ impl SsrIsolate {
     /// # Errors
     /// [`Error::NotLoaded`] when the bundle lacks an optional entry; [`Error::Js`] when it throws
     /// or rejects; [`Error::Timeout`] past the deadline; [`Error::HeapLimit`].
-    pub fn call(&mut self, entry: &str, args: &[&str]) -> Result<String> {
-        let spec = ENTRIES
+    pub fn call(&mut self, entry: Entry, args: &[&str]) -> Result<String> {
+        let kinds = entry.args();
+        if args.len() > kinds.len() {
+            return Err(Error::Invalid(format!(
+                "`{entry}` takes {} argument(s), got {}",
+                kinds.len(),
+                args.len()
+            )));
+        }
+        let args = args
             .iter()
-            .find(|e| e.name == entry)
-            .copied()
-            .ok_or_else(|| {
-                Error::Invalid(format!("`{entry}` is not an entry point of the contract"))
-            })?;
-        let args: Vec<Arg> = args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| match (spec.name, i, *a) {
-                ("__rex_call_server_action_encoded", 2, "true") => Arg::Bool(true),
-                ("__rex_call_server_action_encoded", 2, "false") => Arg::Bool(false),
-                _ => Arg::Str(a),
+            .zip(kinds)
+            .map(|(text, kind)| match (kind, *text) {
+                (ArgKind::Str, text) => Ok(Arg::Str(text)),
+                (ArgKind::Bool, "true") => Ok(Arg::Bool(true)),
+                (ArgKind::Bool, "false") => Ok(Arg::Bool(false)),
+                (ArgKind::Bool, other) => Err(Error::Invalid(format!(
+                    "`{entry}` takes true or false here, got `{other}`"
+                ))),
             })
-            .collect();
-        self.call_spec(spec, &args)
+            .collect::<Result<Vec<Arg>>>()?;
+        self.call_entry(entry, &args)
     }
 
-    fn call_spec(&mut self, spec: EntrySpec, args: &[Arg]) -> Result<String> {
+    fn call_entry(&mut self, entry: Entry, args: &[Arg]) -> Result<String> {
+        let name = entry.js_name();
         if let Some(reason) = &self.poisoned {
             return Err(Error::Invalid(format!(
                 "this isolate was discarded after {reason}; create a new one"
             )));
         }
-        if !self.entries.functions.contains_key(spec.name) {
-            return Err(Error::NotLoaded { entry: spec.name });
+        if !self.entries.functions.contains_key(name) {
+            return Err(Error::NotLoaded { entry: name });
         }
         let deadline = Deadline::after(self.config.call_timeout);
         let armed = self.runtime.guard().arm(deadline.at);
@@ -414,49 +272,39 @@ impl SsrIsolate {
         let result = self
             .runtime
             .with_scope(|scope, internals, state| -> Result<String> {
-                let function = v8::Local::new(scope, &entries.functions[spec.name]);
-                let value = call_function(scope, function, args, spec.name)?;
-                let value =
-                    event_loop::settle(scope, internals, state, value, spec.name, deadline)?;
-                let text = string_result(scope, value, spec.name)?;
-                match spec.protocol {
+                let function = v8::Local::new(scope, &entries.functions[name]);
+                let value = call_function(scope, function, args, name)?;
+                let value = event_loop::settle(scope, internals, state, value, name, deadline)?;
+                let text = string_result(scope, value, name)?;
+                match entry.protocol() {
                     Protocol::Sync => Ok(text),
                     Protocol::Resolve { marker, resolver } if text == marker => {
-                        event_loop::run(scope, internals, state, spec.name, deadline, |_| {
-                            Ok(false)
-                        })?;
-                        let resolver = lookup(scope, entries, resolver, spec.name)?;
-                        let value = call_function(scope, resolver, &[], spec.name)?;
-                        let value = event_loop::settle(
-                            scope, internals, state, value, spec.name, deadline,
-                        )?;
-                        string_result(scope, value, spec.name)
+                        event_loop::run(scope, internals, state, name, deadline, |_| Ok(false))?;
+                        let resolver = lookup(scope, entries, resolver, name)?;
+                        let value = call_function(scope, resolver, &[], name)?;
+                        let value =
+                            event_loop::settle(scope, internals, state, value, name, deadline)?;
+                        string_result(scope, value, name)
                     }
                     Protocol::Pending {
                         marker,
                         pending,
                         finalize,
                     } if text == marker => {
-                        let pending_fn = lookup(scope, entries, pending, spec.name)?;
-                        let exit = event_loop::run(
-                            scope,
-                            internals,
-                            state,
-                            spec.name,
-                            deadline,
-                            |scope| {
-                                let status = call_function(scope, pending_fn, &[], spec.name)?;
+                        let pending_fn = lookup(scope, entries, pending, name)?;
+                        let exit =
+                            event_loop::run(scope, internals, state, name, deadline, |scope| {
+                                let status = call_function(scope, pending_fn, &[], name)?;
                                 Ok(status.to_rust_string_lossy(scope) == "done")
-                            },
-                        )?;
+                            })?;
                         if exit == Exit::Idle {
                             return Err(Error::Stalled {
-                                entry: spec.name.to_string(),
+                                entry: name.to_string(),
                             });
                         }
-                        let finalize = lookup(scope, entries, finalize, spec.name)?;
-                        let value = call_function(scope, finalize, &[], spec.name)?;
-                        string_result(scope, value, spec.name)
+                        let finalize = lookup(scope, entries, finalize, name)?;
+                        let value = call_function(scope, finalize, &[], name)?;
+                        string_result(scope, value, name)
                     }
                     _ => Ok(text),
                 }
@@ -466,7 +314,7 @@ impl SsrIsolate {
         let terminated = self.runtime.guard().termination_error(
             fired,
             self.runtime.limits(),
-            spec.name,
+            name,
             deadline.budget,
         );
         let result = match terminated {
@@ -489,11 +337,20 @@ impl SsrIsolate {
     /// `__rex_render_page(route, propsJson)` → `{body, head}`.
     ///
     /// # Errors
-    /// As [`SsrIsolate::call`], plus a result that is not the contract's JSON.
+    /// As [`SsrIsolate::call`], plus a result that is not the contract's JSON, and
+    /// [`Error::PageNotFound`] when the bundle has no page for `route`.
     pub fn render_page(&mut self, route: &str, props_json: &str) -> Result<RenderResult> {
-        let text = self.call_spec(ENTRIES[0], &[Arg::Str(route), Arg::Str(props_json)])?;
+        let text =
+            match self.call_entry(Entry::RenderPage, &[Arg::Str(route), Arg::Str(props_json)]) {
+                Err(Error::Js(js)) if is_page_not_found(&js) => {
+                    return Err(Error::PageNotFound {
+                        route: route.to_string(),
+                    })
+                }
+                other => other?,
+            };
         serde_json::from_str(&text).map_err(|e| Error::BadResult {
-            entry: "__rex_render_page".to_string(),
+            entry: Entry::RenderPage.to_string(),
             detail: format!("expected JSON {{\"body\",\"head\"}}: {e}"),
         })
     }
@@ -503,7 +360,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn get_server_side_props(&mut self, route: &str, context_json: &str) -> Result<String> {
-        self.call("__rex_get_server_side_props", &[route, context_json])
+        self.call(Entry::GetServerSideProps, &[route, context_json])
     }
 
     /// `__rex_get_static_props(route, contextJson)` → JSON.
@@ -511,7 +368,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn get_static_props(&mut self, route: &str, context_json: &str) -> Result<String> {
-        self.call("__rex_get_static_props", &[route, context_json])
+        self.call(Entry::GetStaticProps, &[route, context_json])
     }
 
     /// `__rex_get_static_paths(route)` → JSON, `None` when the bundle has no such entry.
@@ -519,7 +376,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn get_static_paths(&mut self, route: &str) -> Result<Option<String>> {
-        self.optional("__rex_get_static_paths", &[route])
+        self.optional(Entry::GetStaticPaths, &[route])
     }
 
     /// `__rex_call_api_handler(route, reqJson)` → `{statusCode, headers, body}` JSON.
@@ -527,7 +384,7 @@ impl SsrIsolate {
     /// # Errors
     /// [`Error::NotLoaded`] without API routes; otherwise as [`SsrIsolate::call`].
     pub fn call_api_handler(&mut self, route: &str, req_json: &str) -> Result<String> {
-        self.call("__rex_call_api_handler", &[route, req_json])
+        self.call(Entry::CallApiHandler, &[route, req_json])
     }
 
     /// `__rex_call_app_route_handler(pattern, reqJson)` → `{statusCode, headers, body}` JSON.
@@ -535,7 +392,7 @@ impl SsrIsolate {
     /// # Errors
     /// [`Error::NotLoaded`] without app routes; otherwise as [`SsrIsolate::call`].
     pub fn call_app_route_handler(&mut self, pattern: &str, req_json: &str) -> Result<String> {
-        self.call("__rex_call_app_route_handler", &[pattern, req_json])
+        self.call(Entry::CallAppRouteHandler, &[pattern, req_json])
     }
 
     /// `__rex_run_middleware(reqJson)` → action JSON, `None` when the bundle has no middleware
@@ -544,7 +401,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn run_middleware(&mut self, req_json: &str) -> Result<Option<String>> {
-        self.optional("__rex_run_middleware", &[req_json])
+        self.optional(Entry::RunMiddleware, &[req_json])
     }
 
     /// `__rex_render_document()` → `{htmlAttrs, bodyAttrs, headContent}` JSON, `None` if absent.
@@ -552,7 +409,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn render_document(&mut self) -> Result<Option<String>> {
-        self.optional("__rex_render_document", &[])
+        self.optional(Entry::RenderDocument, &[])
     }
 
     /// `__rex_list_mcp_tools()` → JSON array, `None` if the bundle has no MCP tools.
@@ -560,7 +417,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call`].
     pub fn list_mcp_tools(&mut self) -> Result<Option<String>> {
-        self.optional("__rex_list_mcp_tools", &[])
+        self.optional(Entry::ListMcpTools, &[])
     }
 
     /// `__rex_call_mcp_tool(name, paramsJson)` → JSON.
@@ -568,7 +425,7 @@ impl SsrIsolate {
     /// # Errors
     /// [`Error::NotLoaded`] without MCP tools; otherwise as [`SsrIsolate::call`].
     pub fn call_mcp_tool(&mut self, name: &str, params_json: &str) -> Result<String> {
-        self.call("__rex_call_mcp_tool", &[name, params_json])
+        self.call(Entry::CallMcpTool, &[name, params_json])
     }
 
     /// `__rex_call_server_action(actionId, argsJson)` → JSON.
@@ -576,7 +433,7 @@ impl SsrIsolate {
     /// # Errors
     /// [`Error::NotLoaded`] without server actions; otherwise as [`SsrIsolate::call`].
     pub fn call_server_action(&mut self, action_id: &str, args_json: &str) -> Result<String> {
-        self.call("__rex_call_server_action", &[action_id, args_json])
+        self.call(Entry::CallServerAction, &[action_id, args_json])
     }
 
     /// `__rex_call_server_action_encoded(actionId, body, isFormFields)` → JSON.
@@ -589,9 +446,8 @@ impl SsrIsolate {
         body: &str,
         is_form_fields: bool,
     ) -> Result<String> {
-        let spec = spec_of("__rex_call_server_action_encoded");
-        self.call_spec(
-            spec,
+        self.call_entry(
+            Entry::CallServerActionEncoded,
             &[
                 Arg::Str(action_id),
                 Arg::Str(body),
@@ -605,7 +461,7 @@ impl SsrIsolate {
     /// # Errors
     /// As [`SsrIsolate::call_server_action`].
     pub fn call_form_action(&mut self, fields_json: &str) -> Result<String> {
-        self.call("__rex_call_form_action", &[fields_json])
+        self.call(Entry::CallFormAction, &[fields_json])
     }
 
     /// `__rex_render_flight(route, propsJson)` → flight payload or a sentinel outcome.
@@ -617,7 +473,7 @@ impl SsrIsolate {
         route: &str,
         props_json: &str,
     ) -> Result<RscOutcome<String>> {
-        let text = self.call("__rex_render_flight", &[route, props_json])?;
+        let text = self.call(Entry::RenderFlight, &[route, props_json])?;
         Ok(match rsc_sentinel(&text) {
             Some(RscOutcome::NotFound) => RscOutcome::NotFound,
             Some(RscOutcome::Redirect { status, url }) => RscOutcome::Redirect { status, url },
@@ -634,13 +490,13 @@ impl SsrIsolate {
         route: &str,
         props_json: &str,
     ) -> Result<RscOutcome<RscRenderResult>> {
-        let text = self.call("__rex_render_rsc_to_html", &[route, props_json])?;
+        let text = self.call(Entry::RenderRscToHtml, &[route, props_json])?;
         Ok(match rsc_sentinel(&text) {
             Some(RscOutcome::NotFound) => RscOutcome::NotFound,
             Some(RscOutcome::Redirect { status, url }) => RscOutcome::Redirect { status, url },
             _ => {
                 RscOutcome::Rendered(serde_json::from_str(&text).map_err(|e| Error::BadResult {
-                    entry: "__rex_render_rsc_to_html".to_string(),
+                    entry: Entry::RenderRscToHtml.to_string(),
                     detail: format!("expected JSON {{\"body\",\"head\",\"flight\"}}: {e}"),
                 })?)
             }
@@ -682,7 +538,7 @@ impl SsrIsolate {
         });
     }
 
-    fn optional(&mut self, entry: &'static str, args: &[&str]) -> Result<Option<String>> {
+    fn optional(&mut self, entry: Entry, args: &[&str]) -> Result<Option<String>> {
         if !self.has_entry(entry) {
             return Ok(None);
         }
@@ -696,13 +552,6 @@ impl SsrIsolate {
 enum Arg<'a> {
     Str(&'a str),
     Bool(bool),
-}
-
-fn spec_of(name: &str) -> EntrySpec {
-    *ENTRIES
-        .iter()
-        .find(|e| e.name == name)
-        .expect("known entry")
 }
 
 /// The handle resolved at creation, or — for bundles that define a resolver lazily, during the
@@ -807,17 +656,5 @@ mod tests {
             })
         );
         assert_eq!(rsc_sentinel("0:[\"$\",\"div\"]"), None);
-    }
-
-    #[test]
-    fn every_entry_is_named_once() {
-        let mut names: Vec<&str> = entry_names().collect();
-        let n = names.len();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), n);
-        for required in REQUIRED_ENTRIES {
-            assert!(names.contains(&required));
-        }
     }
 }

@@ -56,14 +56,7 @@ fn parse_object(flag: &str, text: Option<&str>) -> Result<serde_json::Value, Err
 }
 
 pub fn run_call(engine: &coldstart::Engine, args: CallArgs) -> Result<(), Error> {
-    if !coldstart::ssr::entry_names().any(|e| e == args.entry) {
-        let known: Vec<&str> = coldstart::ssr::entry_names().collect();
-        return Err(Error::Invalid(format!(
-            "`{}` is not a contract entry point; expected one of: {}",
-            args.entry,
-            known.join(", ")
-        )));
-    }
+    let entry: coldstart::Entry = args.entry.parse()?;
     let headers = parse_object("headers", args.headers.as_deref())?;
     let cookies = parse_object("cookies", args.cookies.as_deref())?;
     let mut phases = Phases::start();
@@ -73,7 +66,7 @@ pub fn run_call(engine: &coldstart::Engine, args: CallArgs) -> Result<(), Error>
         isolate.set_request_context(&headers, &cookies)?;
     }
     let call_args: Vec<&str> = args.args.iter().map(String::as_str).collect();
-    let result = isolate.call(&args.entry, &call_args);
+    let result = isolate.call(entry, &call_args);
     if with_context {
         isolate.clear_request_context();
     }

@@ -168,8 +168,8 @@ async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Reply {
         .execute(move |iso| handle_in_isolate(iso, data))
         .await
     {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(error)) | Err(error) => {
+        Ok(reply) => reply,
+        Err(error) => {
             match &error {
                 Error::Js(js) => tracing::error!(%method, %path, "request failed: {js}"),
                 other => tracing::error!(%method, %path, "request failed: {other}"),

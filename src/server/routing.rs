@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::contract::Entry;
 use crate::error::Error;
 use crate::ssr::SsrIsolate;
 
@@ -273,7 +274,7 @@ fn route(iso: &mut SsrIsolate, req: &mut RequestData) -> Result<Reply, Error> {
 
 fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Reply, Error> {
     if req.path == "/api" || req.path.starts_with("/api/") {
-        if !iso.has_entry("__rex_call_api_handler") {
+        if !iso.has_entry(Entry::CallApiHandler) {
             return Ok(Reply::not_found());
         }
         let api_req = json!({
@@ -283,7 +284,7 @@ fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Rep
         let text = iso.call_api_handler(&req.path, &api_req.to_string())?;
         return handler_reply("__rex_call_api_handler", &text);
     }
-    if iso.has_entry("__rex_call_app_route_handler") {
+    if iso.has_entry(Entry::CallAppRouteHandler) {
         let app_req = json!({
             "method": req.method, "url": req.url, "headers": req.headers,
             "query": req.query, "params": {}, "body": req.body,
@@ -334,9 +335,7 @@ fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Rep
     let props = gssp.get("props").cloned().unwrap_or_else(|| json!({}));
     let page = match iso.render_page(&req.path, &props.to_string()) {
         Ok(page) => page,
-        Err(Error::Js(e)) if e.message.to_lowercase().contains("not found") => {
-            return Ok(Reply::not_found())
-        }
+        Err(Error::PageNotFound { .. }) => return Ok(Reply::not_found()),
         Err(e) => return Err(e),
     };
     let document = match iso.render_document()? {
@@ -372,6 +371,7 @@ pub fn status_for(error: &Error, stage: Stage) -> u16 {
     match (stage, error) {
         (_, Error::Overloaded(_) | Error::WorkerLost) => 503,
         (_, Error::ReloadInProgress) => 409,
+        (_, Error::PageNotFound { .. }) => 404,
         (Stage::Request, Error::Timeout { .. }) => 504,
         (
             Stage::Reload,

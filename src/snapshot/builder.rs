@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::format::{hex, Header, Metadata, FORMAT_VERSION};
 use super::hygiene::HygieneReport;
 use crate::bundle::Bundle;
+use crate::contract::Entry;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
 use crate::isolate::bootstrap::{
@@ -22,7 +23,6 @@ use crate::isolate::{
 };
 use crate::polyfills::polyfills_hash;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
-use crate::ssr::REQUIRED_ENTRIES;
 use crate::ssr::{SsrConfig, SsrIsolate};
 
 /// What happens to compiled function code when the snapshot is serialised.
@@ -442,20 +442,20 @@ impl<'a> SnapshotBuilder<'a> {
 
         // The contract's required globals.
         let global = context.global(scope);
-        for entry in REQUIRED_ENTRIES {
-            let key = v8::String::new(scope, entry).expect("entry name");
+        for entry in Entry::REQUIRED {
+            let key = v8::String::new(scope, entry.js_name()).expect("entry name");
             let value = global.get(scope, key.into());
             if !value.is_some_and(|v| v.is_function()) {
                 return Err(Error::MissingGlobal {
                     bundle: name.to_string(),
-                    global: entry,
+                    global: entry.js_name(),
                 });
             }
         }
 
         // Warm-up renders.
         for call in &self.options.warmup {
-            let key = v8::String::new(scope, "__rex_render_page").expect("entry name");
+            let key = v8::String::new(scope, Entry::RenderPage.js_name()).expect("entry name");
             let render = global
                 .get(scope, key.into())
                 .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())

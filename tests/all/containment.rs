@@ -303,10 +303,7 @@ fn a_reload_to_a_snapshot_that_cannot_fit_keeps_the_old_one_serving() {
         "{error}"
     );
     assert_eq!(pool.generation(), 1);
-    let page = pool
-        .execute_blocking(|iso| iso.render_page("/still", "{}"))
-        .unwrap()
-        .unwrap();
+    let page = pool.render_blocking("/still", "{}").unwrap();
     assert!(page.body.contains("v1 /still"), "{}", page.body);
 }
 
@@ -558,16 +555,11 @@ fn in_a_pool_the_next_async_request_after_a_leaky_one_succeeds_in_both_modes() {
         config.workers = 1;
         config.build_mode = BuildMode::InProcess;
         let pool = IsolatePool::start(&engine(), &bundle, config).unwrap();
-        let page = pool
-            .execute_blocking(|iso| iso.render_page("/leak", "{}"))
-            .unwrap()
-            .unwrap();
+        let page = pool.render_blocking("/leak", "{}").unwrap();
         assert_eq!(page.body, "<p>/leak</p>");
         for i in 0..3 {
             let route = format!("/after{i}");
-            let props = pool
-                .execute_blocking(move |iso| iso.get_server_side_props(&route, "{}"))
-                .unwrap();
+            let props = pool.execute_blocking(move |iso| iso.get_server_side_props(&route, "{}"));
             assert!(
                 props
                     .as_ref()

@@ -25,7 +25,7 @@ fn run_case(iso: &mut SsrIsolate, case: &Value) -> Result<String, Error> {
         iso.set_request_context(&request["headers"], &request["cookies"])?;
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let result = iso.call(entry, &refs);
+    let result = iso.call(entry.parse()?, &refs);
     if with_request {
         iso.clear_request_context();
     }

@@ -13,7 +13,7 @@ fn config(dir: &std::path::Path) -> PoolConfig {
 
 fn render(pool: &IsolatePool, route: &str) -> Result<String, Error> {
     let route = route.to_string();
-    pool.execute_blocking(move |iso| iso.render_page(&route, "{}").map(|p| p.body))?
+    pool.execute_blocking(move |iso| iso.render_page(&route, "{}").map(|p| p.body))
 }
 
 fn wait_ready(pool: &IsolatePool) {
@@ -237,13 +237,14 @@ fn a_full_pool_reports_overload_instead_of_blocking() {
         blocker.execute_blocking(move |_| {
             started_tx.send(()).unwrap();
             release_rx.recv().unwrap();
+            Ok(())
         })
     });
     started_rx.recv().unwrap();
     let queued = pool.clone();
-    let waiting = std::thread::spawn(move || queued.execute_blocking(|_| ()));
+    let waiting = std::thread::spawn(move || queued.execute_blocking(|_| Ok(())));
     std::thread::sleep(Duration::from_millis(50));
-    let refused = pool.execute_blocking(|_| ()).unwrap_err();
+    let refused = pool.execute_blocking(|_| Ok(())).unwrap_err();
     assert!(matches!(refused, Error::Overloaded(_)), "{refused}");
     release_tx.send(()).unwrap();
     held.join().unwrap().unwrap();
