@@ -19,6 +19,13 @@ cargo clippy --all-targets --release -- -D warnings
 # Per-test time limits live in .config/nextest.toml.
 cargo nextest run --release --profile ci
 cargo test --release --doc
+RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps
+# The embedder examples, in the configuration an embedder uses.
+cargo run --release --example axum -- --self-test
+# The slim library (default-features = false): lints, unit tests, the embedding example.
+cargo clippy --release --no-default-features --lib -- -D warnings
+cargo test --release --no-default-features --lib
+cargo run --release --no-default-features --example embed
 if command -v node >/dev/null 2>&1; then
   node tests/js/run-node.mjs
 fi

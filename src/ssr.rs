@@ -132,6 +132,30 @@ impl Entries {
 /// An isolate running one server bundle, exposing every contract entry point.
 ///
 /// Not `Send`: it lives on the thread that created it (the pool keeps one per worker thread).
+///
+/// # Examples
+///
+/// ```
+/// use coldstart::{Bundle, Engine, EngineConfig, Entry, Error, SsrConfig, SsrIsolate};
+///
+/// let engine = Engine::init(EngineConfig::default())?;
+/// let bundle = Bundle::new("app.js", r#"
+///     globalThis.__rex_render_page = (route) => {
+///         if (route !== "/") throw new Error("Page not found: " + route);
+///         return JSON.stringify({ body: "<p>home</p>", head: "<title>home</title>" });
+///     };
+///     globalThis.__rex_get_server_side_props = (route) =>
+///         new Promise((resolve) => setTimeout(() => resolve(JSON.stringify({ props: { route } })), 1));
+///     globalThis.__rex_get_static_props = () => "{}";
+/// "#);
+/// let mut iso = SsrIsolate::fresh(&engine, &bundle, SsrConfig::default())?;
+/// assert_eq!(iso.render_page("/", "{}")?.head, "<title>home</title>");
+/// assert!(matches!(iso.render_page("/nope", "{}"), Err(Error::PageNotFound { .. })));
+/// // A Promise is awaited through the event loop (timers included).
+/// assert_eq!(iso.call(Entry::GetServerSideProps, &["/a", "{}"])?, r#"{"props":{"route":"/a"}}"#);
+/// assert!(matches!(iso.call(Entry::CallMcpTool, &["t", "{}"]), Err(Error::NotLoaded { .. })));
+/// # Ok::<(), coldstart::Error>(())
+/// ```
 pub struct SsrIsolate {
     entries: Entries,
     runtime: Runtime,

@@ -2,10 +2,10 @@
 //! creator, fresh and restored runtimes, the pool's verification restore — and the only place
 //! (with the snapshot mapping) where V8 forces `unsafe` on us.
 //!
-//! [`Guard::install`] registers the isolate with the CPU watchdog and adds the near-heap-limit
+//! `Guard::install` registers the isolate with the CPU watchdog and adds the near-heap-limit
 //! callback, so that a deadline or a heap limit terminates the running JS instead of hanging the
 //! thread or aborting the process. [`Limits`] turns into V8 create parameters in one place.
-//! [`IsolateCell`] owns an isolate for its whole life: created (or restored from a mapped
+//! `IsolateCell` owns an isolate for its whole life: created (or restored from a mapped
 //! snapshot) under the lifecycle lock with its guard, kept exited at rest, entered around each
 //! use, disposed under the lock before the guard and the mapping it borrows go away.
 

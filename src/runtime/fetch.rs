@@ -1,7 +1,7 @@
 //! `host.op_fetch`, `host.op_cancel`: real HTTP(S) for the `fetch` polyfill.
 //!
 //! Requests run on a shared tokio runtime with reqwest + rustls; the event loop
-//! ([`crate::isolate::event_loop`]) receives completions from a per-isolate channel and settles the JS
+//! (`isolate::event_loop`) receives completions from a per-isolate channel and settles the JS
 //! promises through `internals.op_complete`. Requests started in one call run concurrently.
 //!
 //! **SSRF policy.** Unless an origin is allowlisted, a request may only reach public unicast

@@ -2,7 +2,7 @@
 //! `host.timer_clear`, `host.queue_microtask`.
 //!
 //! JS keeps the callbacks (`src/js/` timers polyfill); Rust keeps only `(due, seq, id)` and the
-//! event loop ([`crate::isolate::event_loop`]) calls `internals.fire_timer(id)` when a timer is due.
+//! event loop (`isolate::event_loop`) calls `internals.fire_timer(id)` when a timer is due.
 
 use std::time::Duration;
 

@@ -100,6 +100,15 @@ const RESTORE_HEADROOM_BYTES: u64 = 4 * 1024 * 1024;
 impl Snapshot {
     /// Maps and verifies `path` for this engine.
     ///
+    /// # Mapping contract
+    ///
+    /// Isolates are restored from the mapped bytes without copying them. The file must not be
+    /// changed in place while it is mapped: coldstart's store writes snapshot files read-only
+    /// and only ever replaces them by rename (which leaves mappings intact). A change made
+    /// anyway is detected before every restore ([`Snapshot::check_unchanged`]) and refused
+    /// with [`SnapshotError::ChangedOnDisk`]; only a change racing a restore in progress
+    /// (about a millisecond) can still reach V8 — see the README's reliability section.
+    ///
     /// # Errors
     /// [`Error::Snapshot`] for any refusal (truncation, bad magic, version/flags/fingerprint
     /// mismatch, checksum), [`Error::Io`] if the file cannot be read.

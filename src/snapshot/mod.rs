@@ -1,4 +1,4 @@
-//! Snapshots: [`builder`] evaluates polyfills + bundle in a snapshot creator, [`format`] defines
+//! Snapshots: [`builder`] evaluates polyfills + bundle in a snapshot creator, [`format`](mod@format) defines
 //! the file, [`store`] keeps files content-addressed, [`mapped`] verifies and maps them.
 
 pub mod builder;
