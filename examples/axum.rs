@@ -25,7 +25,9 @@ async fn page(
 ) -> Result<Html<String>, (StatusCode, String)> {
     match pool.render(&format!("/{rest}"), "{}").await {
         Ok(page) => Ok(Html(page.body)),
-        Err(Error::PageNotFound { route }) => Err((StatusCode::NOT_FOUND, format!("no page {route}"))),
+        Err(Error::PageNotFound { route }) => {
+            Err((StatusCode::NOT_FOUND, format!("no page {route}")))
+        }
         Err(error) => Err((StatusCode::INTERNAL_SERVER_ERROR, error.to_string())),
     }
 }

@@ -10,7 +10,8 @@ globalThis.__rex_get_static_props = () => "{}";"#;
 fn main() -> coldstart::Result<()> {
     let engine = Engine::init(EngineConfig::default())?;
     let store = tempfile::tempdir().expect("a temporary store");
-    let bundle = |version: &str| Bundle::new("app.js", format!("const VERSION = {version:?};{APP}"));
+    let bundle =
+        |version: &str| Bundle::new("app.js", format!("const VERSION = {version:?};{APP}"));
     let pool = IsolatePool::builder(&engine)
         .bundle(bundle("v1"))
         .store(store.path())
@@ -18,7 +19,10 @@ fn main() -> coldstart::Result<()> {
         .build()?;
     assert_eq!(pool.render_blocking("/", "{}")?.body, "<h1>v1 /</h1>");
     pool.reload_bundle(bundle("v2"))?;
-    assert_eq!(pool.render_blocking("/about", "{}")?.body, "<h1>v2 /about</h1>");
+    assert_eq!(
+        pool.render_blocking("/about", "{}")?.body,
+        "<h1>v2 /about</h1>"
+    );
     println!("rendered from snapshot generation {}", pool.generation());
     Ok(())
 }

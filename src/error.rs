@@ -128,9 +128,19 @@ pub enum Error {
     /// A pool could not accept more work.
     #[error("pool overloaded: {0}")]
     Overloaded(String),
-    /// Anything else, with context.
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    /// An isolate that a timeout, the heap limit or leftover work terminated was used again.
+    #[error("this isolate was discarded after {reason}; create a new one")]
+    Poisoned {
+        /// What terminated it.
+        reason: String,
+    },
+    /// A rollback was asked for but there is no previous snapshot.
+    #[error("no previous snapshot to roll back to")]
+    NoPreviousSnapshot,
+    /// An invariant of the engine itself failed (V8 refused to create a blob, the built-in
+    /// polyfills are inconsistent): a bug in coldstart, not in the bundle.
+    #[error("internal engine error: {0}")]
+    Engine(String),
 }
 
 impl Error {

@@ -505,7 +505,7 @@ impl IsolatePool {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
-            .ok_or_else(|| Error::Invalid("no previous snapshot to roll back to".to_string()))?;
+            .ok_or(Error::NoPreviousSnapshot)?;
         self.shared.store.set_current(&previous.snapshot.key())?;
         Ok(self.install(previous.snapshot.clone()).number)
     }
@@ -717,7 +717,8 @@ fn build_in_child(
         }
     };
     let bundle_path = bundle_path.as_path();
-    let options = serde_json::to_string(&config.build).map_err(anyhow::Error::from)?;
+    let options = serde_json::to_string(&config.build)
+        .map_err(|e| Error::Engine(format!("build options do not serialise: {e}")))?;
     let limits = config.build_limits;
     let mut command = std::process::Command::new(exe);
     command

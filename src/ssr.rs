@@ -283,9 +283,9 @@ impl SsrIsolate {
     fn call_entry(&mut self, entry: Entry, args: &[Arg]) -> Result<String> {
         let name = entry.js_name();
         if let Some(reason) = &self.poisoned {
-            return Err(Error::Invalid(format!(
-                "this isolate was discarded after {reason}; create a new one"
-            )));
+            return Err(Error::Poisoned {
+                reason: reason.clone(),
+            });
         }
         if !self.entries.functions.contains_key(name) {
             return Err(Error::NotLoaded { entry: name });

@@ -24,13 +24,13 @@ impl Internals {
         internals: v8::Local<v8::Object>,
     ) -> Result<Self> {
         let mut get = |name: &str| -> Result<v8::Global<v8::Function>> {
-            let key = v8::String::new(scope, name)
-                .ok_or_else(|| Error::Invalid("string alloc".into()))?;
+            let key =
+                v8::String::new(scope, name).ok_or_else(|| Error::Engine("string alloc".into()))?;
             let value = internals.get(scope, key.into());
             let function = value
                 .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
                 .ok_or_else(|| {
-                    Error::Invalid(format!(
+                    Error::Engine(format!(
                         "the built-in polyfills do not define internals.{name}"
                     ))
                 })?;
@@ -53,7 +53,7 @@ pub(crate) fn restore_context<'s>(
     let scope = &mut v8::ContextScope::new(scope, context);
     let internals = scope
         .get_context_data_from_snapshot_once::<v8::Object>(INTERNALS_CONTEXT_DATA_INDEX)
-        .map_err(|e| Error::Invalid(format!("snapshot has no internals handle: {e:?}")))?;
+        .map_err(|e| Error::Engine(format!("snapshot has no internals handle: {e:?}")))?;
     Ok((context, internals))
 }
 
@@ -85,7 +85,7 @@ pub(crate) fn bootstrap<'s>(
     scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
 ) -> Result<v8::Local<'s, v8::Object>> {
     let host = runtime::create_host_object(scope)
-        .ok_or_else(|| Error::Invalid("cannot create the host object".to_string()))?;
+        .ok_or_else(|| Error::Engine("cannot create the host object".to_string()))?;
     let internals = v8::Object::new(scope);
     for polyfill in POLYFILLS {
         // Same line as the file's first line, so positions in stack traces are the file's own.
@@ -93,7 +93,7 @@ pub(crate) fn bootstrap<'s>(
         let function = evaluate_script(scope, &wrapped, polyfill.name)
             .map_err(|e| e.during(format!("loading polyfill {}", polyfill.name)))?;
         let function = v8::Local::<v8::Function>::try_from(function).map_err(|_| {
-            Error::Invalid(format!(
+            Error::Engine(format!(
                 "polyfill {} did not compile to a function",
                 polyfill.name
             ))

@@ -335,8 +335,8 @@ impl<'a> SnapshotBuilder<'a> {
             }
             Err(error) => return Err(error),
         };
-        let blob = blob
-            .ok_or_else(|| Error::Invalid("V8 could not create the snapshot blob".to_string()))?;
+        let blob =
+            blob.ok_or_else(|| Error::Engine("V8 could not create the snapshot blob".to_string()))?;
         let blob = blob.to_vec();
         let build_ms = started.elapsed().as_secs_f64() * 1000.0;
         let header = Header {
@@ -422,7 +422,7 @@ impl<'a> SnapshotBuilder<'a> {
         let probe = evaluate_script(scope, include_str!("hygiene.js"), "coldstart:hygiene-probe")
             .map_err(|e| e.during("installing the hygiene probe"))?;
         let probe = v8::Local::<v8::Function>::try_from(probe)
-            .map_err(|_| Error::Invalid("hygiene probe is not a function".to_string()))?;
+            .map_err(|_| Error::Engine("hygiene probe is not a function".to_string()))?;
         let restore = {
             let tc = &mut v8::TryCatch::new(scope);
             let undefined = v8::undefined(tc).into();

@@ -239,12 +239,7 @@ impl SnapshotStore {
     /// # Errors
     /// There is no previous snapshot, or I/O failures.
     pub fn rollback(&self) -> Result<[u8; 32]> {
-        let previous = self.previous().ok_or_else(|| {
-            Error::Invalid(format!(
-                "store `{}` has no previous snapshot",
-                self.dir.display()
-            ))
-        })?;
+        let previous = self.previous().ok_or(Error::NoPreviousSnapshot)?;
         self.set_current(&previous)?;
         Ok(previous)
     }
