@@ -93,31 +93,13 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
     // IPv4-compatible (deprecated) ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16 embed IPv4.
     if seg[..6] == [0, 0, 0, 0, 0, 0] {
-        return blocked_v4(Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        ))
-        .or(Some("IPv4-compatible address"));
+        return blocked_v4(embedded_v4(seg[6], seg[7])).or(Some("IPv4-compatible address"));
     }
     if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
-        let v4 = Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        );
-        return blocked_v4(v4);
+        return blocked_v4(embedded_v4(seg[6], seg[7]));
     }
     if seg[0] == 0x2002 {
-        let v4 = Ipv4Addr::new(
-            (seg[1] >> 8) as u8,
-            seg[1] as u8,
-            (seg[2] >> 8) as u8,
-            seg[2] as u8,
-        );
-        return blocked_v4(v4);
+        return blocked_v4(embedded_v4(seg[1], seg[2]));
     }
     Some(match seg[0] {
         s if s & 0xfe00 == 0xfc00 => "unique local address (ULA)",
@@ -126,6 +108,11 @@ fn blocked_v6(ip: Ipv6Addr) -> Option<&'static str> {
         s if s & 0xff00 == 0xff00 => "multicast address",
         _ => return None,
     })
+}
+
+/// The IPv4 address carried by two 16-bit IPv6 segments.
+fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {
+    Ipv4Addr::from((u32::from(high) << 16) | u32::from(low))
 }
 
 /// The public addresses among `addrs`, or why there are none.
