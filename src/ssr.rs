@@ -291,11 +291,11 @@ impl SsrIsolate {
             return Err(Error::NotLoaded { entry: name });
         }
         let deadline = Deadline::after(self.config.call_timeout);
-        let armed = self.runtime.guard().arm(deadline.at);
         let entries = &self.entries;
-        let result = self
-            .runtime
-            .with_scope(|scope, internals, state| -> Result<String> {
+        let (result, terminated) = self.runtime.with_guarded_scope(
+            deadline.budget,
+            name,
+            |scope, internals, state| -> Result<String> {
                 let function = v8::Local::new(scope, &entries.functions[name]);
                 let value = call_function(scope, function, args, name)?;
                 let value = event_loop::settle(scope, internals, state, value, name, deadline)?;
@@ -332,14 +332,7 @@ impl SsrIsolate {
                     }
                     _ => Ok(text),
                 }
-            });
-        let fired = armed.fired();
-        drop(armed);
-        let terminated = self.runtime.guard().termination_error(
-            fired,
-            self.runtime.limits(),
-            name,
-            deadline.budget,
+            },
         );
         let result = match terminated {
             Some(error) => {
@@ -347,7 +340,6 @@ impl SsrIsolate {
                     Error::HeapLimit { .. } => "reaching the heap limit".to_string(),
                     _ => "a timeout terminated it".to_string(),
                 });
-                self.runtime.cancel_termination();
                 Err(error)
             }
             None => result,

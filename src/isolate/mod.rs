@@ -248,10 +248,6 @@ impl Runtime {
         self.isolate.guard().heap_limit_mb(self.limits)
     }
 
-    /// The isolate's CPU deadline and heap guard.
-    pub(crate) fn guard(&self) -> &Guard {
-        self.isolate.guard()
-    }
 
     /// Unhandled promise rejections recorded since the last call of this method.
     pub fn take_unhandled_rejections(&mut self) -> Vec<String> {
@@ -285,6 +281,34 @@ impl Runtime {
         f(scope, &self.internals, &self.state)
     }
 
+    /// Runs `f` like [`Runtime::with_scope`] with the CPU deadline armed for `budget`, and
+    /// returns its result together with the error that replaces it when the guard terminated
+    /// the JS (heap limit or deadline; the termination is then cancelled so the isolate can run
+    /// again). `what` names the work in that error.
+    pub(crate) fn with_guarded_scope<R>(
+        &mut self,
+        budget: Duration,
+        what: &str,
+        f: impl for<'s> FnOnce(
+            &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
+            &Internals,
+            &state::StateRef,
+        ) -> R,
+    ) -> (R, Option<Error>) {
+        let armed = self.isolate.guard().arm(Instant::now() + budget);
+        let result = self.with_scope(f);
+        let fired = armed.fired();
+        drop(armed);
+        let terminated = self
+            .isolate
+            .guard()
+            .termination_error(fired, self.limits, what, budget);
+        if terminated.is_some() {
+            self.cancel_termination();
+        }
+        (result, terminated)
+    }
+
     /// Evaluates `source` as a classic script named `name` and returns its completion value
     /// as a string (promises are awaited through the event loop).
     ///
@@ -293,24 +317,15 @@ impl Runtime {
     /// included), [`Error::HeapLimit`].
     pub fn eval(&mut self, source: &str, name: &str, timeout: Duration) -> Result<String> {
         let deadline = event_loop::Deadline::after(timeout);
-        let armed = self.isolate.guard().arm(deadline.at);
-        let result = self.with_scope(|scope, internals, state| {
-            let value = evaluate_script(scope, source, name)
-                .map_err(|e| e.during(format!("evaluating {name}")))?;
-            let value = event_loop::settle(scope, internals, state, value, name, deadline)?;
-            string_result(scope, value, name)
-        });
-        let fired = armed.fired();
-        drop(armed);
-        let result = match self
-            .isolate
-            .guard()
-            .termination_error(fired, self.limits, name, timeout)
-        {
-            Some(error) => {
-                self.cancel_termination();
-                Err(error)
-            }
+        let (result, terminated) =
+            self.with_guarded_scope(timeout, name, |scope, internals, state| {
+                let value = evaluate_script(scope, source, name)
+                    .map_err(|e| e.during(format!("evaluating {name}")))?;
+                let value = event_loop::settle(scope, internals, state, value, name, deadline)?;
+                string_result(scope, value, name)
+            });
+        let result = match terminated {
+            Some(error) => Err(error),
             None => result,
         };
         if let Some(reason) = self.end_call() {
@@ -357,17 +372,12 @@ impl Runtime {
 
     /// Runs the microtasks a call left queued, terminating them past [`LEFTOVER_BUDGET`].
     fn drain_leftover_microtasks(&mut self) -> Option<String> {
-        let armed = self.isolate.guard().arm(Instant::now() + LEFTOVER_BUDGET);
-        self.with_scope(|scope, _, _| scope.perform_microtask_checkpoint());
-        let fired = armed.fired();
-        drop(armed);
-        let error = self.isolate.guard().termination_error(
-            fired,
-            self.limits,
-            "microtasks left behind by the call",
+        let ((), terminated) = self.with_guarded_scope(
             LEFTOVER_BUDGET,
-        )?;
-        self.cancel_termination();
+            "microtasks left behind by the call",
+            |scope, _, _| scope.perform_microtask_checkpoint(),
+        );
+        let error = terminated?;
         tracing::warn!(target: "coldstart::js", "{error}; the isolate is replaced");
         Some(format!("{error}"))
     }
