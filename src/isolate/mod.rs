@@ -248,7 +248,6 @@ impl Runtime {
         self.isolate.guard().heap_limit_mb(self.limits)
     }
 
-
     /// Unhandled promise rejections recorded since the last call of this method.
     pub fn take_unhandled_rejections(&mut self) -> Vec<String> {
         std::mem::take(&mut self.state.borrow_mut().unhandled_rejections)
