@@ -1,4 +1,5 @@
-//! A server bundle: one classic script, named after its file.
+//! A server bundle: one classic script, or an ES module graph (an entry module and the chunk files
+//! beside it), named after its entry file.
 //!
 //! A bundle read from a file is identified by the blake3 of its content, computed while streaming
 //! the file through a small buffer; the source text itself is read only when it is needed (to
@@ -11,6 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 
+pub use crate::module_files::{BundleFormat, ModuleFile, ModuleFiles};
+
 /// The user's server bundle (polyfills are not part of it).
 #[derive(Debug, Clone)]
 pub struct Bundle {
@@ -19,6 +22,7 @@ pub struct Bundle {
     content_hash: [u8; 32],
     source: Arc<OnceLock<Arc<str>>>,
     path: Option<PathBuf>,
+    modules: Option<Arc<ModuleFiles>>,
 }
 
 impl PartialEq for Bundle {
@@ -43,11 +47,96 @@ impl Bundle {
             content_hash,
             source: Arc::new(lock),
             path: None,
+            modules: None,
         }
     }
 
-    /// A bundle file; its name is the file name. The content is hashed now and read when first
-    /// needed.
+    /// An ES module bundle from memory: `files` are `(path, source)` pairs with `/`-separated
+    /// paths relative to the module root (how modules import each other), `entry` one of them.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `entry` is not among `files` or a path is not relative.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coldstart::{Bundle, BundleFormat};
+    ///
+    /// let bundle = Bundle::from_modules("worker.js", vec![
+    ///     ("worker.js".to_string(), "import { greet } from './lib/greet.js';\n\
+    ///         export default { fetch: () => new Response(greet()) };".to_string()),
+    ///     ("lib/greet.js".to_string(), "export const greet = () => 'hi';".to_string()),
+    /// ])?;
+    /// assert_eq!(bundle.format(), BundleFormat::Module);
+    /// assert_eq!(bundle.modules().unwrap().files.len(), 2);
+    /// # Ok::<(), coldstart::Error>(())
+    /// ```
+    pub fn from_modules(entry: &str, files: Vec<(String, String)>) -> Result<Self> {
+        let files = ModuleFiles::from_memory(entry, files)?;
+        Ok(Self::from_module_files(files, None))
+    }
+
+    fn from_module_files(files: ModuleFiles, path: Option<PathBuf>) -> Self {
+        let entry_source = files.entry_source().clone();
+        let lock = OnceLock::new();
+        let _ = lock.set(entry_source);
+        let name = files
+            .entry
+            .rsplit('/')
+            .next()
+            .unwrap_or(&files.entry)
+            .to_string();
+        Bundle {
+            name,
+            len: files.total_len(),
+            content_hash: files.content_hash(),
+            source: Arc::new(lock),
+            path,
+            modules: Some(Arc::new(files)),
+        }
+    }
+
+    /// A bundle file in the given format ([`BundleFormat::Auto`] decides from the file: `.mjs`
+    /// or `import`/`export` statements make it a module). For a module, every `.js`/`.mjs` file
+    /// under the module root is read and hashed: `root`, or else the entry's folder, widened
+    /// while relative imports (`../…`) reach above it.
+    ///
+    /// # Errors
+    /// The file cannot be read; a module root that is too large or not a folder.
+    pub fn from_file_as(
+        path: impl AsRef<Path>,
+        format: BundleFormat,
+        root: Option<&Path>,
+    ) -> Result<Self> {
+        let path = path.as_ref();
+        let module = match format {
+            BundleFormat::Script => false,
+            BundleFormat::Module => true,
+            BundleFormat::Auto => crate::module_files::looks_like_module(path)?,
+        };
+        if !module {
+            return Self::from_file(path);
+        }
+        let files = ModuleFiles::from_entry_file(path, root)?;
+        Ok(Self::from_module_files(files, Some(path.to_path_buf())))
+    }
+
+    /// Whether this is a classic script or an ES module graph.
+    pub fn format(&self) -> BundleFormat {
+        if self.modules.is_some() {
+            BundleFormat::Module
+        } else {
+            BundleFormat::Script
+        }
+    }
+
+    /// The module graph's files, for an ES module bundle.
+    pub fn modules(&self) -> Option<&ModuleFiles> {
+        self.modules.as_deref()
+    }
+
+    /// A classic-script bundle file; its name is the file name. The content is hashed now and
+    /// read when first needed. (See [`Bundle::from_file_as`] for ES modules.)
     ///
     /// # Errors
     /// The file cannot be read.
@@ -78,6 +167,7 @@ impl Bundle {
             content_hash: *hasher.finalize().as_bytes(),
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
+            modules: None,
         })
     }
 
@@ -91,12 +181,13 @@ impl Bundle {
         &self.name
     }
 
-    /// blake3 of the source (part of the snapshot key).
+    /// blake3 of the source — of every file of the graph with its path, for a module bundle (part
+    /// of the snapshot key).
     pub fn content_hash(&self) -> [u8; 32] {
         self.content_hash
     }
 
-    /// The JS source, read from the file on first use.
+    /// The JS source (of the entry module, for a module bundle), read from the file on first use.
     ///
     /// # Errors
     /// The file cannot be read, is not UTF-8, or changed since it was hashed.
@@ -125,7 +216,7 @@ impl Bundle {
         Ok(self.source.get().expect("just set"))
     }
 
-    /// Size of the source in bytes.
+    /// Size of the source in bytes (all files, for a module bundle).
     pub fn len(&self) -> usize {
         self.len as usize
     }

@@ -28,6 +28,24 @@ pub enum Error {
         /// The missing global function.
         global: &'static str,
     },
+    /// A module of the bundle imports something that is neither a file of the bundle nor a
+    /// built-in module (found while linking, at build).
+    #[error("cannot resolve `{specifier}` imported by `{importer}`: {reason}")]
+    UnresolvedImport {
+        /// The import specifier, e.g. `node:fs` or `react`.
+        specifier: String,
+        /// The importing module (root-relative path).
+        importer: String,
+        /// Why it does not resolve.
+        reason: String,
+    },
+    /// A module bundle exports neither a default object with `fetch()` nor `render()`, and
+    /// defines no Rex globals either.
+    #[error("module bundle `{bundle}` has no `export default {{ fetch }}`, no `render` export and no Rex `__rex_*` globals")]
+    NoHandler {
+        /// The bundle's name.
+        bundle: String,
+    },
     /// The bundle has no page for this route (Rex's `Page not found` from `__rex_render_page`).
     #[error("no page for route `{route}`")]
     PageNotFound {

@@ -62,6 +62,7 @@ pub mod error;
 pub mod isolate;
 #[cfg(feature = "bench")]
 pub mod measure;
+pub mod module_files;
 pub mod polyfills;
 pub mod pool;
 pub mod runtime;
@@ -70,8 +71,9 @@ pub mod server;
 pub mod snapshot;
 pub mod ssr;
 pub(crate) mod watchdog;
+pub mod worker;
 
-pub use bundle::Bundle;
+pub use bundle::{Bundle, BundleFormat};
 pub use contract::Entry;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, JsError, Result, SnapshotError};

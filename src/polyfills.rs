@@ -12,13 +12,33 @@ pub struct Polyfill {
 
 include!(concat!(env!("OUT_DIR"), "/polyfills.rs"));
 
-/// blake3 over every polyfill's name and source, in order (part of the snapshot key).
+/// The built-in ES modules every module bundle can import (`src/js/modules/`): name and source.
+pub const BUILTIN_MODULES: &[(&str, &str)] = &[
+    (
+        "cloudflare:workers",
+        include_str!("js/modules/cloudflare_workers.js"),
+    ),
+    (
+        "node:async_hooks",
+        include_str!("js/modules/node_async_hooks.js"),
+    ),
+    ("node:buffer", include_str!("js/modules/node_buffer.js")),
+    ("node:events", include_str!("js/modules/node_events.js")),
+];
+
+/// blake3 over every polyfill's and built-in module's name and source, in order (part of the
+/// snapshot key).
 pub fn polyfills_hash() -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     for p in POLYFILLS {
         hasher.update(p.name.as_bytes());
         hasher.update(&(p.source.len() as u64).to_le_bytes());
         hasher.update(p.source.as_bytes());
+    }
+    for (name, source) in BUILTIN_MODULES {
+        hasher.update(name.as_bytes());
+        hasher.update(&(source.len() as u64).to_le_bytes());
+        hasher.update(source.as_bytes());
     }
     *hasher.finalize().as_bytes()
 }

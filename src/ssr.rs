@@ -19,6 +19,7 @@ use crate::isolate::exception::{js_error_from, string_result};
 use crate::isolate::{Limits, Origin, Runtime};
 use crate::runtime::RuntimeOptions;
 use crate::snapshot::Snapshot;
+use crate::worker::AppKind;
 
 /// Rendered page: `{"body": html, "head": html}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -98,7 +99,7 @@ struct Entries {
 }
 
 impl Entries {
-    fn resolve(runtime: &mut Runtime, bundle_name: &str) -> Result<Self> {
+    fn resolve(runtime: &mut Runtime, bundle_name: &str, app: AppKind) -> Result<Self> {
         runtime.with_scope(|scope, _, _| {
             let global = scope.get_current_context().global(scope);
             let mut functions = HashMap::new();
@@ -116,7 +117,7 @@ impl Entries {
                     functions.insert(name, v8::Global::new(scope, function));
                 }
             }
-            for required in Entry::REQUIRED {
+            for required in Entry::REQUIRED.iter().filter(|_| app == AppKind::Rex) {
                 if !functions.contains_key(required.js_name()) {
                     return Err(Error::MissingGlobal {
                         bundle: bundle_name.to_string(),
@@ -158,6 +159,7 @@ impl Entries {
 /// ```
 pub struct SsrIsolate {
     entries: Entries,
+    pub(crate) app: AppKind,
     runtime: Runtime,
     config: SsrConfig,
     bundle_name: String,
@@ -172,9 +174,11 @@ impl SsrIsolate {
     pub fn from_snapshot(snapshot: &Snapshot, config: SsrConfig) -> Result<Self> {
         let mut runtime = Runtime::from_snapshot(snapshot, &config.runtime, config.limits)?;
         let bundle_name = snapshot.header().bundle_name.clone();
-        let entries = Entries::resolve(&mut runtime, &bundle_name)?;
+        let app = AppKind::of(&runtime);
+        let entries = Entries::resolve(&mut runtime, &bundle_name, app)?;
         Ok(SsrIsolate {
             entries,
+            app,
             runtime,
             config,
             bundle_name,
@@ -188,9 +192,16 @@ impl SsrIsolate {
     /// The bundle throws or fails to compile, or lacks a required global.
     pub fn fresh(engine: &Engine, bundle: &Bundle, config: SsrConfig) -> Result<Self> {
         let mut runtime = Runtime::fresh(engine, bundle, &config.runtime, config.limits)?;
-        let entries = Entries::resolve(&mut runtime, bundle.name())?;
+        let app = AppKind::of(&runtime);
+        let entries = Entries::resolve(&mut runtime, bundle.name(), app)?;
+        if app == AppKind::Rex && bundle.modules().is_some() && entries.functions.is_empty() {
+            return Err(Error::NoHandler {
+                bundle: bundle.name().to_string(),
+            });
+        }
         Ok(SsrIsolate {
             entries,
+            app,
             runtime,
             config,
             bundle_name: bundle.name().to_string(),
@@ -234,6 +245,10 @@ impl SsrIsolate {
         self.runtime.take_unhandled_rejections()
     }
 
+    pub(crate) fn call_timeout(&self) -> Duration {
+        self.config.call_timeout
+    }
+
     /// Sets the per-call deadline.
     pub fn set_call_timeout(&mut self, timeout: Duration) {
         self.config.call_timeout = timeout;
@@ -246,7 +261,7 @@ impl SsrIsolate {
     /// The isolate was not created from a snapshot.
     pub fn reset_context(&mut self) -> Result<()> {
         self.runtime.reset_context()?;
-        self.entries = Entries::resolve(&mut self.runtime, &self.bundle_name)?;
+        self.entries = Entries::resolve(&mut self.runtime, &self.bundle_name, self.app)?;
         Ok(())
     }
 
@@ -282,18 +297,15 @@ impl SsrIsolate {
 
     fn call_entry(&mut self, entry: Entry, args: &[Arg]) -> Result<String> {
         let name = entry.js_name();
-        if let Some(reason) = &self.poisoned {
-            return Err(Error::Poisoned {
-                reason: reason.clone(),
-            });
-        }
         if !self.entries.functions.contains_key(name) {
             return Err(Error::NotLoaded { entry: name });
         }
         let deadline = Deadline::after(self.config.call_timeout);
         let entries = &self.entries;
-        let (result, terminated) = self.runtime.with_guarded_scope(
-            deadline.budget,
+        guarded(
+            &mut self.runtime,
+            &mut self.poisoned,
+            deadline,
             name,
             |scope, internals, state| -> Result<String> {
                 let function = v8::Local::new(scope, &entries.functions[name]);
@@ -333,21 +345,22 @@ impl SsrIsolate {
                     _ => Ok(text),
                 }
             },
-        );
-        let result = match terminated {
-            Some(error) => {
-                self.poisoned = Some(match error {
-                    Error::HeapLimit { .. } => "reaching the heap limit".to_string(),
-                    _ => "a timeout terminated it".to_string(),
-                });
-                Err(error)
-            }
-            None => result,
-        };
-        if let Some(reason) = self.runtime.end_call() {
-            self.poisoned.get_or_insert(reason);
-        }
-        result
+        )
+    }
+
+    /// Runs one call into the bundle under the deadline and heap guard: a termination poisons
+    /// the isolate; leftover work is cleaned up afterwards ([`Runtime::end_call`]).
+    pub(crate) fn guarded_call<R>(
+        &mut self,
+        deadline: Deadline,
+        name: &str,
+        f: impl for<'s> FnOnce(
+            &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
+            &crate::isolate::bootstrap::Internals,
+            &crate::runtime::state::StateRef,
+        ) -> Result<R>,
+    ) -> Result<R> {
+        guarded(&mut self.runtime, &mut self.poisoned, deadline, name, f)
     }
 
     /// `__rex_render_page(route, propsJson)` → `{body, head}`.
@@ -562,10 +575,44 @@ impl SsrIsolate {
     }
 }
 
+/// [`SsrIsolate::guarded_call`] on the fields it needs (so a caller may hold other fields).
+fn guarded<R>(
+    runtime: &mut Runtime,
+    poisoned: &mut Option<String>,
+    deadline: Deadline,
+    name: &str,
+    f: impl for<'s> FnOnce(
+        &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
+        &crate::isolate::bootstrap::Internals,
+        &crate::runtime::state::StateRef,
+    ) -> Result<R>,
+) -> Result<R> {
+    if let Some(reason) = poisoned {
+        return Err(Error::Poisoned {
+            reason: reason.clone(),
+        });
+    }
+    let (result, terminated) = runtime.with_guarded_scope(deadline.budget, name, f);
+    let result = match terminated {
+        Some(error) => {
+            *poisoned = Some(match error {
+                Error::HeapLimit { .. } => "reaching the heap limit".to_string(),
+                _ => "a timeout terminated it".to_string(),
+            });
+            Err(error)
+        }
+        None => result,
+    };
+    if let Some(reason) = runtime.end_call() {
+        poisoned.get_or_insert(reason);
+    }
+    result
+}
+
 /// One argument to an entry point: the contract passes strings, plus one boolean
 /// (`isFormFields`).
 #[derive(Debug, Clone, Copy)]
-enum Arg<'a> {
+pub(crate) enum Arg<'a> {
     Str(&'a str),
     Bool(bool),
 }
@@ -592,7 +639,7 @@ fn lookup<'s>(
         })
 }
 
-fn call_function<'s>(
+pub(crate) fn call_function<'s>(
     scope: &mut v8::HandleScope<'s>,
     function: v8::Local<'s, v8::Function>,
     args: &[Arg],

@@ -6,6 +6,7 @@ use super::exception::js_error_from;
 use crate::error::{Error, JsError, Result};
 use crate::polyfills::POLYFILLS;
 use crate::runtime::{self, RuntimeOptions};
+use crate::worker::AppKind;
 
 /// Index of the `internals` object in the snapshot's context data.
 pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
@@ -16,6 +17,11 @@ pub(crate) struct Internals {
     pub clear_timers: v8::Global<v8::Function>,
     pub op_complete: v8::Global<v8::Function>,
     pub set_env: v8::Global<v8::Function>,
+    pub set_worker_env: v8::Global<v8::Function>,
+    pub worker_fetch: v8::Global<v8::Function>,
+    pub worker_render: v8::Global<v8::Function>,
+    /// What the bundle serves (from `internals.app`, set when an entry module was evaluated).
+    pub app_kind: AppKind,
 }
 
 impl Internals {
@@ -41,7 +47,29 @@ impl Internals {
             clear_timers: get("clear_timers")?,
             op_complete: get("op_complete")?,
             set_env: get("set_env")?,
+            set_worker_env: get("set_worker_env")?,
+            worker_fetch: get("worker_fetch")?,
+            worker_render: get("worker_render")?,
+            app_kind: app_kind(scope, internals),
         })
+    }
+}
+
+fn app_kind(scope: &mut v8::HandleScope, internals: v8::Local<v8::Object>) -> AppKind {
+    let mut read = |object: v8::Local<v8::Object>, name: &str| {
+        let key = v8::String::new(scope, name)?;
+        object.get(scope, key.into())
+    };
+    let Some(app) = read(internals, "app").and_then(|v| v8::Local::<v8::Object>::try_from(v).ok())
+    else {
+        return AppKind::Rex;
+    };
+    if read(app, "worker").is_some_and(|v| v.is_object()) {
+        AppKind::Fetch
+    } else if read(app, "render").is_some_and(|v| v.is_function()) {
+        AppKind::Render
+    } else {
+        AppKind::Rex
     }
 }
 
@@ -54,28 +82,47 @@ pub(crate) fn restore_context<'s>(
     let internals = scope
         .get_context_data_from_snapshot_once::<v8::Object>(INTERNALS_CONTEXT_DATA_INDEX)
         .map_err(|e| Error::Engine(format!("snapshot has no internals handle: {e:?}")))?;
+    super::modules::restore_table(scope, internals)?;
     Ok((context, internals))
 }
 
-/// Sets `process.env` to exactly the embedder-allowed variables.
+fn object_of<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    maps: &[&std::collections::BTreeMap<String, String>],
+) -> v8::Local<'s, v8::Object> {
+    let object = v8::Object::new(scope);
+    for (key, value) in maps.iter().flat_map(|m| m.iter()) {
+        let (Some(k), Some(v)) = (v8::String::new(scope, key), v8::String::new(scope, value))
+        else {
+            continue;
+        };
+        object.set(scope, k.into(), v.into());
+    }
+    object
+}
+
+/// Sets `process.env` to exactly the embedder-allowed variables, and a module worker's `env` to
+/// those plus `options.vars` (and `ASSETS` when an assets folder is given).
 pub(crate) fn apply_env(
     scope: &mut v8::HandleScope,
     internals: &Internals,
     options: &RuntimeOptions,
 ) -> Result<()> {
-    let env = v8::Object::new(scope);
-    for (key, value) in &options.env {
-        let (Some(k), Some(v)) = (v8::String::new(scope, key), v8::String::new(scope, value))
-        else {
-            continue;
-        };
-        env.set(scope, k.into(), v.into());
-    }
+    let env = object_of(scope, &[&options.env]);
+    let worker_env = object_of(scope, &[&options.env, &options.vars]);
     let tc = &mut v8::TryCatch::new(scope);
     let set_env = v8::Local::new(tc, &internals.set_env);
     let undefined = v8::undefined(tc).into();
     if set_env.call(tc, undefined, &[env.into()]).is_none() {
         return Err(js_error_from(tc, "setting process.env").into());
+    }
+    let set_worker_env = v8::Local::new(tc, &internals.set_worker_env);
+    let assets = v8::Boolean::new(tc, options.assets_dir.is_some()).into();
+    if set_worker_env
+        .call(tc, undefined, &[worker_env.into(), assets])
+        .is_none()
+    {
+        return Err(js_error_from(tc, "setting the worker env").into());
     }
     Ok(())
 }

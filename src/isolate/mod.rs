@@ -15,6 +15,7 @@ use crate::snapshot::Snapshot;
 pub(crate) mod bootstrap;
 pub(crate) mod event_loop;
 pub(crate) mod exception;
+pub(crate) mod modules;
 mod plain;
 pub mod setup;
 
@@ -92,6 +93,7 @@ impl Runtime {
         let source = bundle.source()?;
         let isolate = IsolateCell::new(limits.apply(v8::CreateParams::default()));
         let name = bundle.name();
+        let modules = bundle.modules();
         Self::assemble(
             isolate,
             options,
@@ -102,8 +104,20 @@ impl Runtime {
                 let context = v8::Context::new(scope, Default::default());
                 let scope = &mut v8::ContextScope::new(scope, context);
                 let internals = bootstrap(scope)?;
-                evaluate_script(scope, source, name)
-                    .map_err(|e| e.during(format!("evaluating {name}")))?;
+                match modules {
+                    None => {
+                        evaluate_script(scope, source, name)
+                            .map_err(|e| e.during(format!("evaluating {name}")))?;
+                    }
+                    Some(files) => {
+                        let handles = Internals::from_object(scope, internals)?;
+                        let state = state::get(scope);
+                        let deadline = event_loop::Deadline::after(limits.load_timeout());
+                        modules::evaluate_module_bundle(
+                            scope, internals, &handles, &state, files, deadline,
+                        )?;
+                    }
+                }
                 scope.perform_microtask_checkpoint();
                 Ok((context, internals))
             }),
@@ -144,6 +158,7 @@ impl Runtime {
     ) -> Result<Self> {
         isolate.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         isolate.set_promise_reject_callback(promise_reject_callback);
+        isolate.set_host_import_module_dynamically_callback(modules::import_dynamically);
         let state = state::install(&mut isolate, IsolateState::new(options));
         let budget = limits.load_timeout();
         let armed = isolate.guard().arm(Instant::now() + budget);

@@ -21,7 +21,8 @@ function normalizeDelay(delay) {
 
 function arm(callback, args, delay, repeat) {
   const id = nextId++;
-  timers.set(id, { callback, args, interval: delay, repeat });
+  // The AsyncLocalStorage frame current when armed is current when it fires (60_worker.js).
+  timers.set(id, { callback, args, interval: delay, repeat, frame: host.cped_get() });
   host.timer_start(id, delay);
   return id;
 }
@@ -41,10 +42,14 @@ internals.fire_timer = (id) => {
   } else {
     timers.delete(id);
   }
+  const previous = host.cped_get();
+  host.cped_set(timer.frame);
   try {
     Reflect.apply(timer.callback, globalThis, timer.args);
   } catch (error) {
     internals.reportException(error);
+  } finally {
+    host.cped_set(previous);
   }
 };
 internals.clear_timers = () => timers.clear();
@@ -74,11 +79,16 @@ internals.defineGlobal("clearImmediate", function clearImmediate(id) {
 
 internals.defineGlobal("queueMicrotask", function queueMicrotask(callback) {
   checkCallback(callback, "queueMicrotask");
+  const frame = host.cped_get();
   host.queue_microtask(() => {
+    const previous = host.cped_get();
+    host.cped_set(frame);
     try {
       callback();
     } catch (error) {
       internals.reportException(error);
+    } finally {
+      host.cped_set(previous);
     }
   });
 });

@@ -691,3 +691,12 @@ internals.defineGlobal("Headers", Headers);
 internals.defineGlobal("Request", Request);
 internals.defineGlobal("Response", Response);
 internals.defineGlobal("fetch", fetch);
+
+// The bytes of a body that was given whole (string, bytes, Blob…) and not read yet, marking it
+// used; `undefined` for a stream body. Lets the server send such a response without a stream.
+internals.bufferedBody = (object) => {
+  const body = object[BODY];
+  if (body.used || body.stream || body.source instanceof ReadableStream) return undefined;
+  body.used = true;
+  return body.source === null ? null : body.source;
+};

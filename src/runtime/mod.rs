@@ -27,6 +27,7 @@ pub(crate) mod ops;
 pub mod state;
 pub(crate) mod timer_queue;
 pub mod timers;
+pub mod worker;
 
 pub use state::{IsolateState, RuntimeOptions};
 
@@ -68,6 +69,7 @@ const MODULES: &[Module] = &[
     ("info", info::declarations),
     ("fs", fs::declarations),
     ("fetch", fetch::declarations),
+    ("worker", worker::declarations),
 ];
 
 /// Every host function, in table order.

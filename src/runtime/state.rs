@@ -19,6 +19,10 @@ pub struct RuntimeOptions {
     pub fs_root: Option<PathBuf>,
     /// Network policy for `fetch`.
     pub fetch: FetchPolicy,
+    /// Variables of a module worker's `env` (besides `process.env`'s, which it also holds).
+    pub vars: BTreeMap<String, String>,
+    /// Folder `env.ASSETS` serves; `None`: no `ASSETS` binding.
+    pub assets_dir: Option<PathBuf>,
 }
 
 impl RuntimeOptions {
@@ -58,6 +62,12 @@ pub struct IsolateState {
     pub(crate) unhandled_rejections: Vec<String>,
     /// Rejected promises still waiting to see whether a handler gets attached.
     pub(crate) pending_rejections: Vec<(v8::Global<v8::Promise>, String)>,
+    /// The ES modules of a module bundle (and the built-ins), for `import()`.
+    pub(crate) modules: crate::isolate::modules::ModuleTable,
+    /// Where the fetch call being answered sends its response.
+    pub(crate) response_sink: Option<super::worker::ResponseSink>,
+    /// The `ASSETS` folder, opened once.
+    pub(crate) assets_root: Option<cap_std::fs::Dir>,
 }
 
 impl IsolateState {
@@ -87,6 +97,15 @@ impl IsolateState {
             fetch_policy: options.fetch.clone(),
             unhandled_rejections: Vec::new(),
             pending_rejections: Vec::new(),
+            modules: Default::default(),
+            response_sink: None,
+            assets_root: options.assets_dir.as_ref().and_then(|root| {
+                cap_std::fs::Dir::open_ambient_dir(root, cap_std::ambient_authority())
+                    .map_err(|e| {
+                        tracing::warn!(root = %root.display(), error = %e, "cannot open the assets folder; ASSETS answers 404")
+                    })
+                    .ok()
+            }),
         }
     }
 }

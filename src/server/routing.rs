@@ -377,6 +377,8 @@ pub fn status_for(error: &Error, stage: Stage) -> u16 {
             Stage::Reload,
             Error::Js(_)
             | Error::MissingGlobal { .. }
+            | Error::UnresolvedImport { .. }
+            | Error::NoHandler { .. }
             | Error::Hygiene(_)
             | Error::Io { .. }
             | Error::BuildFailed { .. }

@@ -17,6 +17,7 @@ use crate::isolate::bootstrap::{
 };
 use crate::isolate::event_loop;
 use crate::isolate::exception::js_error_from;
+use crate::isolate::modules::{add_to_snapshot, evaluate_module_bundle, import_dynamically};
 use crate::isolate::{
     lifecycle_exclusive, lifecycle_shared, promise_reject_callback, Guard, Limits, PlainIsolate,
     DEFAULT_BUILD_HEAP_MB,
@@ -264,6 +265,7 @@ impl<'a> SnapshotBuilder<'a> {
         let armed = guard.arm(deadline.at);
         creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         creator.set_promise_reject_callback(promise_reject_callback);
+        creator.set_host_import_module_dynamically_callback(import_dynamically);
         let state = state::install(&mut creator, IsolateState::new(&RuntimeOptions::default()));
         LIVE_PROMISES.with(|c| c.set(0));
         creator.set_promise_hook(count_promises);
@@ -289,6 +291,7 @@ impl<'a> SnapshotBuilder<'a> {
                     let internals = v8::Local::new(scope, internals);
                     let index = scope.add_context_data(context, internals);
                     debug_assert_eq!(index, INTERNALS_CONTEXT_DATA_INDEX);
+                    add_to_snapshot(scope, context, &state);
                     scope.set_default_context(context);
                     Ok(hygiene)
                 }
@@ -304,6 +307,8 @@ impl<'a> SnapshotBuilder<'a> {
         {
             let mut state = state.borrow_mut();
             state.pending_rejections.clear();
+            // Global handles may not outlive the creator into the blob.
+            state.modules = Default::default();
             state.timers.clear_all();
             state.ops.cancel_all();
         }
@@ -431,18 +436,34 @@ impl<'a> SnapshotBuilder<'a> {
                 .and_then(|r| v8::Local::<v8::Function>::try_from(r).ok())
                 .ok_or_else(|| Error::from(js_error_from(tc, "installing the hygiene probe")))?
         };
-        let evaluated = evaluate_script(scope, self.bundle.source()?, name);
+        let evaluated = match self.bundle.modules() {
+            None => evaluate_script(scope, self.bundle.source()?, name)
+                .map(|_| "none".to_string())
+                .map_err(|e| Error::from(e.during(format!("evaluating {name}")))),
+            Some(files) => {
+                evaluate_module_bundle(scope, internals_object, &internals, state, files, deadline)
+            }
+        };
         {
             let tc = &mut v8::TryCatch::new(scope);
             let undefined = v8::undefined(tc).into();
             restore.call(tc, undefined, &[]);
         }
-        evaluated.map_err(|e| e.during(format!("evaluating {name}")))?;
+        let app_kind = evaluated?;
         scope.perform_microtask_checkpoint();
 
-        // The contract's required globals.
+        // The contract's required globals (a module worker or render module needs none).
         let global = context.global(scope);
-        for entry in Entry::REQUIRED {
+        let is_module = self.bundle.modules().is_some();
+        if is_module
+            && app_kind == "none"
+            && !has_function(scope, global, Entry::RenderPage.js_name())
+        {
+            return Err(Error::NoHandler {
+                bundle: name.to_string(),
+            });
+        }
+        for entry in Entry::REQUIRED.iter().filter(|_| app_kind == "none") {
             let key = v8::String::new(scope, entry.js_name()).expect("entry name");
             let value = global.get(scope, key.into());
             if !value.is_some_and(|v| v.is_function()) {
@@ -453,8 +474,8 @@ impl<'a> SnapshotBuilder<'a> {
             }
         }
 
-        // Warm-up renders.
-        for call in &self.options.warmup {
+        // Warm-up renders (Rex bundles).
+        for call in self.options.warmup.iter().filter(|_| app_kind == "none") {
             let key = v8::String::new(scope, Entry::RenderPage.js_name()).expect("entry name");
             let render = global
                 .get(scope, key.into())
@@ -502,6 +523,13 @@ impl<'a> SnapshotBuilder<'a> {
         }
         Ok((v8::Global::new(scope, internals_object), hygiene))
     }
+}
+
+fn has_function(scope: &mut v8::HandleScope, object: v8::Local<v8::Object>, name: &str) -> bool {
+    let key = v8::String::new(scope, name).expect("name");
+    object
+        .get(scope, key.into())
+        .is_some_and(|v| v.is_function())
 }
 
 fn read_probe_report(

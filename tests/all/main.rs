@@ -11,6 +11,7 @@ mod errors;
 mod fixtures;
 mod host;
 mod js;
+mod modules;
 mod pool;
 mod properties;
 mod server;

@@ -1,0 +1,237 @@
+//! ES module bundles: the graph in the snapshot, `import()` from the snapshot, built-in modules,
+//! AsyncLocalStorage, the fetch handler and `render(url)` — each from a snapshot and fresh.
+
+use coldstart::worker::{AppKind, WorkerRequest};
+use coldstart::{Bundle, Error, SsrConfig, SsrIsolate};
+
+use crate::common::{engine, snapshot_of};
+
+fn get(url: &str) -> WorkerRequest {
+    WorkerRequest {
+        method: "GET".into(),
+        url: url.into(),
+        ..Default::default()
+    }
+}
+
+/// Runs `check` on an isolate restored from a snapshot of `bundle`, then on a fresh one.
+fn both(bundle: &Bundle, config: SsrConfig, check: impl Fn(&mut SsrIsolate, &str)) {
+    let (_dir, snapshot) = snapshot_of(bundle);
+    let mut restored = SsrIsolate::from_snapshot(&snapshot, config.clone()).expect("restore");
+    check(&mut restored, "snapshot");
+    let mut fresh = SsrIsolate::fresh(&engine(), bundle, config).expect("fresh");
+    check(&mut fresh, "fresh");
+}
+
+fn graph() -> Bundle {
+    Bundle::from_modules(
+        "app/worker.js",
+        vec![
+            (
+                "app/worker.js".into(),
+                r#"
+import { counter, bump } from "../lib/state.js";
+import { EventEmitter } from "node:events";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { env } from "cloudflare:workers";
+const als = new AsyncLocalStorage();
+const settled = await new Promise((resolve) => resolve("tla"));
+export default {
+  async fetch(request, workerEnv, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/lazy") {
+      const lazy = await import("../lib/lazy.js");
+      return new Response(lazy.describe());
+    }
+    if (url.pathname === "/missing") {
+      try { await import("./nope.js"); } catch (e) { return new Response(e.constructor.name + ": " + e.message, { status: 500 }); }
+    }
+    if (url.pathname === "/als") {
+      const seen = await als.run({ id: url.searchParams.get("id") }, async () => {
+        await null;
+        const a = als.getStore().id;
+        await new Promise((r) => setTimeout(r, 1));
+        const b = als.getStore().id;
+        const c = await new Promise((r) => queueMicrotask(() => r(als.getStore().id)));
+        return [a, b, c].join(",");
+      });
+      return new Response(seen + "|" + String(als.getStore()));
+    }
+    if (url.pathname === "/post") {
+      return new Response(request.method + ":" + (await request.text()), { status: 201, headers: { "x-kind": "echo" } });
+    }
+    const e = new EventEmitter();
+    let heard = "";
+    e.on("x", (v) => (heard = v));
+    e.emit("x", "event");
+    return new Response([bump(), counter(), settled, heard, workerEnv.GREETING, env === workerEnv].join(" "), {
+      headers: { "content-type": "text/plain" },
+    });
+  },
+};
+"#
+                .into(),
+            ),
+            (
+                "lib/state.js".into(),
+                "let n = 0; export const bump = () => ++n; export const counter = () => n;".into(),
+            ),
+            (
+                "lib/lazy.js".into(),
+                "globalThis.lazyEvaluations = (globalThis.lazyEvaluations || 0) + 1;\n\
+                 export const describe = () => 'lazy chunk, evaluated ' + globalThis.lazyEvaluations + 'x';"
+                    .into(),
+            ),
+        ],
+    )
+    .unwrap()
+}
+
+fn config() -> SsrConfig {
+    let mut config = SsrConfig::default();
+    config.runtime.vars.insert("GREETING".into(), "hi".into());
+    config
+}
+
+#[test]
+fn a_module_graph_serves_fetch_from_a_snapshot_and_fresh() {
+    both(&graph(), config(), |iso, how| {
+        assert_eq!(iso.app_kind(), AppKind::Fetch, "{how}");
+        let response = iso.fetch_collect(&get("http://x.test/")).unwrap();
+        assert_eq!(response.status, 200, "{how}");
+        assert_eq!(response.header("content-type"), Some("text/plain"));
+        assert_eq!(
+            String::from_utf8(response.body()).unwrap(),
+            "1 1 tla event hi true",
+            "{how}"
+        );
+        let again = iso.fetch_collect(&get("http://x.test/")).unwrap();
+        assert!(
+            String::from_utf8(again.body()).unwrap().starts_with("2 2 "),
+            "{how}: module state persists across requests"
+        );
+    });
+}
+
+#[test]
+fn dynamic_import_resolves_from_the_snapshot_and_evaluates_once() {
+    both(&graph(), config(), |iso, how| {
+        for _ in 0..2 {
+            let response = iso.fetch_collect(&get("http://x.test/lazy")).unwrap();
+            assert_eq!(
+                String::from_utf8(response.body()).unwrap(),
+                "lazy chunk, evaluated 1x",
+                "{how}"
+            );
+        }
+        let missing = iso.fetch_collect(&get("http://x.test/missing")).unwrap();
+        let text = String::from_utf8(missing.body()).unwrap();
+        assert!(
+            text.starts_with("TypeError: Cannot import `./nope.js` from `app/worker.js`"),
+            "{how}: {text}"
+        );
+    });
+}
+
+#[test]
+fn async_local_storage_follows_await_timers_and_microtasks() {
+    both(&graph(), config(), |iso, how| {
+        let response = iso.fetch_collect(&get("http://x.test/als?id=7")).unwrap();
+        assert_eq!(
+            String::from_utf8(response.body()).unwrap(),
+            "7,7,7|undefined",
+            "{how}"
+        );
+    });
+}
+
+#[test]
+fn request_bodies_reach_the_handler() {
+    both(&graph(), config(), |iso, how| {
+        let response = iso
+            .fetch_collect(&WorkerRequest {
+                method: "POST".into(),
+                url: "http://x.test/post".into(),
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: Some(b"payload".to_vec()),
+            })
+            .unwrap();
+        assert_eq!(response.status, 201, "{how}");
+        assert_eq!(response.header("x-kind"), Some("echo"));
+        assert_eq!(response.body(), b"POST:payload", "{how}");
+    });
+}
+
+#[test]
+fn an_unknown_import_fails_the_build_naming_specifier_and_importer() {
+    for specifier in ["node:fs", "react", "../outside.js"] {
+        let bundle = Bundle::from_modules(
+            "worker.js",
+            vec![
+                (
+                    "worker.js".into(),
+                    "import './ok.js'; export default { fetch() {} };".into(),
+                ),
+                (
+                    "ok.js".into(),
+                    format!("import x from '{specifier}'; export default x;"),
+                ),
+            ],
+        )
+        .unwrap();
+        let error = coldstart::SnapshotBuilder::new(&engine(), &bundle)
+            .build()
+            .unwrap_err();
+        match &error {
+            Error::UnresolvedImport {
+                specifier: s,
+                importer,
+                ..
+            } => {
+                assert_eq!(s, specifier);
+                assert_eq!(importer, "ok.js");
+            }
+            other => panic!("{specifier}: expected UnresolvedImport, got {other:?}"),
+        }
+        assert!(error.to_string().contains(specifier), "{error}");
+        let fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default())
+            .err()
+            .unwrap();
+        assert!(matches!(fresh, Error::UnresolvedImport { .. }), "{fresh:?}");
+    }
+}
+
+#[test]
+fn a_module_without_a_handler_is_refused_at_build() {
+    let bundle =
+        Bundle::from_modules("m.js", vec![("m.js".into(), "export const x = 1;".into())]).unwrap();
+    let error = coldstart::SnapshotBuilder::new(&engine(), &bundle)
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, Error::NoHandler { .. }), "{error:?}");
+}
+
+#[test]
+fn render_modules_return_html_head_and_status() {
+    let bundle = Bundle::from_modules(
+        "entry-server.js",
+        vec![(
+            "entry-server.js".into(),
+            "export async function render(url) { await null; \
+             return url === '/missing' ? { html: '<p>none</p>', status: 404 } : { html: `<p>${url}</p>`, head: '<title>t</title>' }; }"
+                .into(),
+        )],
+    )
+    .unwrap();
+    both(&bundle, SsrConfig::default(), |iso, how| {
+        assert_eq!(iso.app_kind(), AppKind::Render);
+        let page = iso.render_url("/about").unwrap();
+        assert_eq!(page.html, "<p>/about</p>", "{how}");
+        assert_eq!(page.head.as_deref(), Some("<title>t</title>"));
+        assert_eq!(iso.render_url("/missing").unwrap().status, Some(404));
+        assert!(matches!(
+            iso.fetch_collect(&get("http://x/")),
+            Err(Error::NotLoaded { .. })
+        ));
+    });
+}
