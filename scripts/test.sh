@@ -28,4 +28,6 @@ cargo test --release --no-default-features --lib
 cargo run --release --no-default-features --example embed
 if command -v node >/dev/null 2>&1; then
   node tests/js/run-node.mjs
+  # node:buffer and node:events (src/js/modules) against Node's own.
+  node tests/js-modules/node-builtins.test.mjs
 fi

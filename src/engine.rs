@@ -133,6 +133,11 @@ impl Engine {
             if !self.inner.v8_flags.is_empty() {
                 v8::V8::set_flags_from_string(&self.inner.v8_flags);
             }
+            // ICU data (embedded, memory-mapped with the binary; pages are read on first Intl
+            // use). Without it the first Intl call aborts the process.
+            if let Err(code) = v8::icu::set_common_data_74(deno_core_icudata::ICU_DATA) {
+                tracing::error!("V8 refused the ICU data (code {code}); Intl is unavailable");
+            }
             let platform = v8::new_default_platform(0, false).make_shared();
             v8::V8::initialize_platform(platform);
             v8::V8::initialize();

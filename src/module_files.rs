@@ -32,6 +32,17 @@ pub enum BundleFormat {
     Module,
 }
 
+impl BundleFormat {
+    /// `auto`, `script` or `module`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleFormat::Auto => "auto",
+            BundleFormat::Script => "script",
+            BundleFormat::Module => "module",
+        }
+    }
+}
+
 impl std::str::FromStr for BundleFormat {
     type Err = Error;
     fn from_str(text: &str) -> Result<Self> {
@@ -197,18 +208,38 @@ pub(crate) fn looks_like_module(path: &Path) -> Result<bool> {
     Ok(has_module_syntax(&String::from_utf8_lossy(&text)))
 }
 
-/// A line beginning with `import x`/`import {`/`import "`/`export …` (not `import(`).
+/// An `import`/`export` statement: the keyword at the start of a line or right after `;` or
+/// `}` (minified bundles end with `;export{…}`), followed by what only a statement has there
+/// (not `import(`, `import.meta` or an identifier such as `exports`).
 pub(crate) fn has_module_syntax(source: &str) -> bool {
-    source.lines().any(|line| {
-        let line = line.trim_start();
-        let rest = line
-            .strip_prefix("import")
-            .or_else(|| line.strip_prefix("export"));
-        match rest.and_then(|r| r.chars().next()) {
-            Some(c) => c == ' ' || c == '{' || c == '*' || c == '"' || c == '\'' || c == '\t',
-            None => false,
+    let bytes = source.as_bytes();
+    for keyword in ["import", "export"] {
+        let mut from = 0;
+        while let Some(found) = source[from..].find(keyword) {
+            let at = from + found;
+            from = at + keyword.len();
+            let before = bytes[..at]
+                .iter()
+                .rev()
+                .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+                .copied();
+            if !matches!(before, None | Some(b'\n' | b';' | b'}')) {
+                continue;
+            }
+            let rest = &source[from..];
+            let next = rest.trim_start_matches([' ', '\t']);
+            let spaced = next.len() != rest.len();
+            let statement = match next.as_bytes().first() {
+                Some(b'{' | b'*' | b'"' | b'\'') => true,
+                Some(c) if spaced && (c.is_ascii_alphabetic() || *c == b'_' || *c == b'$') => true,
+                _ => false,
+            };
+            if statement {
+                return true;
+            }
         }
-    })
+    }
+    false
 }
 
 /// How many folders up the furthest relative specifier in `source` reaches (`'../../x'` → 2).
@@ -220,6 +251,9 @@ fn parent_reach(source: &str) -> usize {
     while i < bytes.len() {
         if matches!(bytes[i], b'"' | b'\'' | b'`') {
             let mut j = i + 1;
+            while bytes[j..].starts_with(b"./") {
+                j += 2;
+            }
             let mut depth = 0;
             while bytes[j..].starts_with(b"../") {
                 depth += 1;
@@ -422,7 +456,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("dist/output/server")).unwrap();
         std::fs::write(
             dir.path().join("dist/cloudflare/_worker.js"),
-            "import { s } from '../output/server/index.js'; export default { fetch() {} };",
+            "import { s } from './../output/server/index.js'; export default { fetch() {} };",
         )
         .unwrap();
         std::fs::write(

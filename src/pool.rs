@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, BundleFormat};
 use crate::engine::Engine;
 use crate::error::{Error, Result, SnapshotError};
 use crate::isolate::Limits;
@@ -81,6 +81,10 @@ pub struct PoolConfig {
     pub build_mode: BuildMode,
     /// The snapshot store directory (required: there is no default location).
     pub store_dir: PathBuf,
+    /// How bundle files given by path are read (script, module, or decided from the file).
+    pub bundle_format: BundleFormat,
+    /// The module root of a module bundle given by path (default: found from the entry).
+    pub module_root: Option<PathBuf>,
 }
 
 impl Default for PoolConfig {
@@ -94,6 +98,8 @@ impl Default for PoolConfig {
             build_limits: default_build_limits(),
             build_mode: BuildMode::InProcess,
             store_dir: PathBuf::new(),
+            bundle_format: BundleFormat::Auto,
+            module_root: None,
         }
     }
 }
@@ -230,11 +236,8 @@ impl IsolatePool {
     /// # Errors
     /// No usable snapshot; no store directory configured; worker threads cannot be spawned.
     pub fn start(engine: &Engine, bundle_path: &Path, config: PoolConfig) -> Result<Self> {
-        Self::start_from(
-            engine,
-            BundleSource::File(bundle_path.to_path_buf()),
-            config,
-        )
+        let source = BundleSource::file(bundle_path, &config);
+        Self::start_from(engine, source, config)
     }
 
     fn start_from(engine: &Engine, source: BundleSource, config: PoolConfig) -> Result<Self> {
@@ -431,7 +434,7 @@ impl IsolatePool {
     /// # Errors
     /// Build or verification failures.
     pub fn reload(&self, bundle_path: &Path) -> Result<ReloadReport> {
-        self.reload_from(BundleSource::File(bundle_path.to_path_buf()))
+        self.reload_from(BundleSource::file(bundle_path, &self.shared.config))
     }
 
     /// Like [`IsolatePool::reload`], from a bundle in memory (a file-backed [`Bundle`] is re-read
@@ -539,22 +542,47 @@ impl IsolatePool {
 #[derive(Debug, Clone)]
 enum BundleSource {
     /// A file, read again at every build (a reload picks up its new content).
-    File(PathBuf),
+    File {
+        path: PathBuf,
+        format: BundleFormat,
+        module_root: Option<PathBuf>,
+    },
     /// A bundle in memory.
     Memory(Bundle),
 }
 
 impl BundleSource {
+    fn file(path: &Path, config: &PoolConfig) -> Self {
+        BundleSource::File {
+            path: path.to_path_buf(),
+            format: config.bundle_format,
+            module_root: config.module_root.clone(),
+        }
+    }
+
     fn of(bundle: Bundle) -> Self {
-        match bundle.path() {
-            Some(path) => BundleSource::File(path.to_path_buf()),
-            None => BundleSource::Memory(bundle),
+        match (bundle.path(), bundle.modules()) {
+            (Some(path), None) => BundleSource::File {
+                path: path.to_path_buf(),
+                format: BundleFormat::Script,
+                module_root: None,
+            },
+            (Some(path), Some(files)) => BundleSource::File {
+                path: path.to_path_buf(),
+                format: BundleFormat::Module,
+                module_root: Some(files.root.clone()),
+            },
+            (None, _) => BundleSource::Memory(bundle),
         }
     }
 
     fn load(&self) -> Result<Bundle> {
         match self {
-            BundleSource::File(path) => Bundle::from_file(path),
+            BundleSource::File {
+                path,
+                format,
+                module_root,
+            } => Bundle::from_file_as(path, *format, module_root.as_deref()),
             BundleSource::Memory(bundle) => Ok(bundle.clone()),
         }
     }
@@ -703,17 +731,45 @@ fn build_in_child(
     }
     // The child reads the bundle from a file: a bundle in memory is written to a scratch folder
     // in the store first, under its own name (the name is part of the key).
-    let (bundle_path, _scratch) = match source {
-        BundleSource::File(path) => (path.clone(), None),
+    let (bundle_path, format, module_root, _scratch) = match source {
+        BundleSource::File {
+            path,
+            format,
+            module_root,
+        } => (path.clone(), *format, module_root.clone(), None),
         BundleSource::Memory(bundle) => {
             let scratch = tempfile::Builder::new()
                 .prefix(".tmp-bundle-")
                 .tempdir_in(store.dir())
                 .map_err(|e| Error::io("cannot create a scratch folder", store.dir(), e))?;
-            let path = scratch.path().join(bundle.name());
-            std::fs::write(&path, bundle.source()?)
-                .map_err(|e| Error::io("cannot write the bundle for the builder", &path, e))?;
-            (path, Some(scratch))
+            let write = |path: &Path, text: &str| -> Result<()> {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Error::io("cannot write the bundle for the builder", parent, e)
+                    })?;
+                }
+                std::fs::write(path, text)
+                    .map_err(|e| Error::io("cannot write the bundle for the builder", path, e))
+            };
+            match bundle.modules() {
+                None => {
+                    let path = scratch.path().join(bundle.name());
+                    write(&path, bundle.source()?)?;
+                    (path, BundleFormat::Script, None, Some(scratch))
+                }
+                Some(files) => {
+                    for file in &files.files {
+                        write(&scratch.path().join(&file.path), &file.source)?;
+                    }
+                    let root = scratch.path().to_path_buf();
+                    (
+                        root.join(&files.entry),
+                        BundleFormat::Module,
+                        Some(root),
+                        Some(scratch),
+                    )
+                }
+            }
         }
     };
     let bundle_path = bundle_path.as_path();
@@ -731,7 +787,12 @@ fn build_in_child(
         .arg("--options-json")
         .arg(options)
         .arg("--build-timeout-ms")
-        .arg(limits.load_timeout().as_millis().to_string());
+        .arg(limits.load_timeout().as_millis().to_string())
+        .arg("--format")
+        .arg(format.as_str());
+    if let Some(root) = &module_root {
+        command.arg("--module-root").arg(root);
+    }
     if let Some(mb) = limits.max_heap_mb {
         command.arg("--build-max-heap-mb").arg(mb.to_string());
     }

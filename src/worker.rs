@@ -65,6 +65,31 @@ pub struct RenderedUrl {
     pub status: Option<u16>,
 }
 
+/// Where a Vite template takes the app's HTML.
+pub const APP_HTML_MARKER: &str = "<!--app-html-->";
+/// Where a Vite template takes the app's head elements.
+pub const APP_HEAD_MARKER: &str = "<!--app-head-->";
+
+impl RenderedUrl {
+    /// `template` with [`APP_HTML_MARKER`] replaced by the HTML and [`APP_HEAD_MARKER`] by the
+    /// head (as the Vite SSR guide's server does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coldstart::worker::RenderedUrl;
+    ///
+    /// let page = RenderedUrl { html: "<p>hi</p>".into(), head: Some("<title>t</title>".into()), status: None };
+    /// let html = page.in_template("<head><!--app-head--></head><div id=app><!--app-html--></div>");
+    /// assert_eq!(html, "<head><title>t</title></head><div id=app><p>hi</p></div>");
+    /// ```
+    pub fn in_template(&self, template: &str) -> String {
+        template
+            .replacen(APP_HEAD_MARKER, self.head.as_deref().unwrap_or(""), 1)
+            .replacen(APP_HTML_MARKER, &self.html, 1)
+    }
+}
+
 /// A response collected whole (what [`SsrIsolate::fetch_collect`] returns).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CollectedResponse {

@@ -13,7 +13,7 @@ use serde_json::json;
 use coldstart::bench::{self, BenchPlan, BenchReport};
 use coldstart::measure::{time_ms, Stats};
 use coldstart::snapshot::{SnapshotStore, WarmupCall};
-use coldstart::{Bundle, Error};
+use coldstart::Error;
 
 use super::BuildFlags;
 
@@ -190,7 +190,7 @@ fn warmups(args: &BenchArgs) -> Vec<WarmupCall> {
 pub fn run(engine: &coldstart::Engine, args: BenchArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
-    let bundle = Bundle::from_file(&args.bundle)?;
+    let bundle = args.build.bundle(&args.bundle)?;
     let store = SnapshotStore::open(engine, &args.build.store)?;
     let mut options = args.build.options()?;
     options.warmup = warmups(&args);

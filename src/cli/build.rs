@@ -6,7 +6,7 @@ use clap::Args;
 use serde_json::json;
 
 use coldstart::snapshot::SnapshotStore;
-use coldstart::{Bundle, Error};
+use coldstart::Error;
 
 use super::BuildFlags;
 
@@ -56,7 +56,7 @@ pub fn run(engine: &coldstart::Engine, args: BuildArgs) -> Result<(), Error> {
     if args.exit_with_parent {
         exit_with_parent();
     }
-    let bundle = Bundle::from_file(&args.bundle)?;
+    let bundle = args.flags.bundle(&args.bundle)?;
     let store = SnapshotStore::open(engine, &args.flags.store)?;
     let options = match &args.options_json {
         Some(json) => serde_json::from_str(json)

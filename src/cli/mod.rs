@@ -1,6 +1,6 @@
 //! The `coldstart` command line: thin clap layers over the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -9,7 +9,8 @@ use coldstart::snapshot::{
     BuildOptions, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall, DEFAULT_STORE_DIR,
 };
 use coldstart::{
-    Bundle, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions, SsrConfig, SsrIsolate,
+    Bundle, BundleFormat, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions,
+    SsrConfig, SsrIsolate,
 };
 
 mod bench;
@@ -68,6 +69,15 @@ pub struct BuildFlags {
     /// snapshot is built or a fresh isolate is created, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = coldstart::isolate::DEFAULT_BUILD_TIMEOUT.as_millis() as u64)]
     pub build_timeout_ms: u64,
+    /// How the bundle is evaluated: `script` (Rex globals), `module` (an ES module worker,
+    /// Vite `render` module, or chunked dist folder), or `auto` (`.mjs`, or import/export
+    /// statements, make a module).
+    #[arg(long, value_name = "auto|script|module", default_value = "auto")]
+    pub format: BundleFormat,
+    /// The folder a module bundle's chunks live in (default: the entry's folder, widened while
+    /// relative imports reach above it). Every .js/.mjs file under it is in the snapshot.
+    #[arg(long, value_name = "DIR")]
+    pub module_root: Option<PathBuf>,
     /// Heap limit while a snapshot is built or a fresh isolate evaluates the bundle, in MiB.
     #[arg(long, value_name = "MB", default_value_t = coldstart::isolate::DEFAULT_BUILD_HEAP_MB)]
     pub build_max_heap_mb: usize,
@@ -96,12 +106,24 @@ impl BuildFlags {
 }
 
 impl BuildFlags {
+    /// Reads the bundle at `path` in the format the flags ask for.
+    pub fn bundle(&self, path: &Path) -> Result<Bundle, Error> {
+        Bundle::from_file_as(path, self.format, self.module_root.as_deref())
+    }
+
     /// The deadline and heap limit of a build (not part of the snapshot key).
     pub fn limits(&self) -> Limits {
         Limits {
             max_heap_mb: Some(self.build_max_heap_mb),
             load_timeout: Some(Duration::from_millis(self.build_timeout_ms)),
         }
+    }
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
     }
 }
 
@@ -126,6 +148,13 @@ pub struct SandboxFlags {
     /// Origin fetch may reach even on a private address (repeatable).
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Vec<String>,
+    /// A module worker's `env` variable: NAME=VALUE (repeatable). `--env` names are in `env`
+    /// too.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Folder a module worker's `env.ASSETS.fetch()` serves files from (404 when absent).
+    #[arg(long, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
     /// Heap limit per isolate in MiB (`serve` defaults to 512; otherwise V8's own limit).
     /// Reaching it fails the call and replaces the isolate; it never aborts the process.
     #[arg(long, value_name = "MB")]
@@ -143,6 +172,8 @@ impl SandboxFlags {
             runtime: RuntimeOptions {
                 fs_root: self.fs_root.clone(),
                 fetch,
+                vars: self.vars.iter().cloned().collect(),
+                assets_dir: self.assets.clone(),
                 ..RuntimeOptions::default()
             }
             .env_from_allowlist(&self.env),
@@ -236,7 +267,7 @@ impl RunFlags {
         bundle_path: &PathBuf,
         phases: &mut Phases,
     ) -> Result<SsrIsolate, Error> {
-        let bundle = Bundle::from_file(bundle_path)?;
+        let bundle = self.build.bundle(bundle_path)?;
         let config = self.config();
         phases.mark("read bundle");
         if self.no_snapshot {

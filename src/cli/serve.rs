@@ -77,6 +77,8 @@ pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
             }
         },
         store_dir: args.build.store.clone(),
+        bundle_format: args.build.format,
+        module_root: args.build.module_root.clone(),
     };
     let pool = IsolatePool::start(engine, &args.bundle, config)?;
     let http = server::HttpOptions {

@@ -422,6 +422,10 @@ impl<'a> SnapshotBuilder<'a> {
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
 
+        // Intl objects made at build time are stand-ins until restore (V8 cannot serialise ICU).
+        let restore_intl =
+            install_function(scope, include_str!("intl_lazy.js"), "coldstart:intl-lazy")?;
+
         // Probe clock/RNG/env reads while the bundle evaluates.
         let report = v8::Object::new(scope);
         let probe = evaluate_script(scope, include_str!("hygiene.js"), "coldstart:hygiene-probe")
@@ -500,6 +504,14 @@ impl<'a> SnapshotBuilder<'a> {
         }
         scope.perform_microtask_checkpoint();
 
+        {
+            let tc = &mut v8::TryCatch::new(scope);
+            let undefined = v8::undefined(tc).into();
+            if restore_intl.call(tc, undefined, &[]).is_none() {
+                return Err(js_error_from(tc, "restoring the Intl constructors").into());
+            }
+        }
+
         let mut hygiene = HygieneReport {
             pending_timers: state.borrow().timers.len(),
             pending_io: state.borrow().ops.pending(),
@@ -522,6 +534,26 @@ impl<'a> SnapshotBuilder<'a> {
             clear.call(tc, undefined, &[]);
         }
         Ok((v8::Global::new(scope, internals_object), hygiene))
+    }
+}
+
+/// Evaluates `source` (a function expression), calls it without arguments and returns the
+/// function it returns (`restore`).
+fn install_function<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    source: &str,
+    name: &str,
+) -> Result<v8::Local<'s, v8::Function>> {
+    let installer =
+        evaluate_script(scope, source, name).map_err(|e| e.during(format!("installing {name}")))?;
+    let installer = v8::Local::<v8::Function>::try_from(installer)
+        .map_err(|_| Error::Engine(format!("{name} is not a function")))?;
+    let tc = &mut v8::TryCatch::new(scope);
+    let undefined = v8::undefined(tc).into();
+    let restore = installer.call(tc, undefined, &[]);
+    match restore.and_then(|r| v8::Local::<v8::Function>::try_from(r).ok()) {
+        Some(restore) => Ok(v8::Local::new(tc, restore)),
+        None => Err(js_error_from(tc, &format!("installing {name}")).into()),
     }
 }
 

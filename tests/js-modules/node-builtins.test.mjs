@@ -27,6 +27,7 @@ async function loadModule(name) {
   return import(pathToFileURL(target).href);
 }
 const ourBufferModule = await loadModule("node_buffer.js");
+process.noDeprecation = true; // the cases call Node's Buffer() on purpose
 const ourEventsModule = await loadModule("node_events.js");
 rmSync(scratch, { recursive: true, force: true });
 
@@ -442,6 +443,19 @@ for (let cap = 0; cap <= 9; cap++) {
     same(`write(${show(s)}, 1, ${cap}, ucs2)`, (B) => {
       const b = B.alloc(10, 0x2e);
       return [b.write(s, 1, cap, "ucs2"), b];
+    });
+  }
+}
+
+// The binding-style helpers Node exposes on Buffer.prototype.
+for (const enc of ["utf8", "latin1", "hex", "ascii", "ucs2", "base64", "base64url"]) {
+  for (const args of [[], [1, 3], [3, 1], [-1], [1, 10], [10], [1.5, 3.5], ["1", "3"], [null, 2], [6, 6]]) {
+    same(`${enc}Slice(${args.map(show).join(", ")})`, (B) => B.from("abcdef")[`${enc}Slice`](...args));
+  }
+  for (const args of [["ab"], ["ab", 1], ["ab", 1, 1], ["ab", -1], ["ab", 7], ["ab", 6], ["ab", 2, -1], ["ab", 2, 10], [5], ["QUJD", 0, 2]]) {
+    same(`${enc}Write(${args.map(show).join(", ")})`, (B) => {
+      const b = B.from("abcdef");
+      return [b[`${enc}Write`](...args), b];
     });
   }
 }

@@ -449,8 +449,9 @@ function toUnits(bytes, n) {
   return units;
 }
 
-// `haystackLength` is rounded down to even for UCS-2 string needles only
-// (buffer needles keep Node's odd-length quirk on purpose).
+// Shared by string and buffer needles. For UCS-2, Node rounds the haystack
+// length down to even only for string needles (`roundHaystack`); with buffer
+// needles an odd haystack makes "not found" return length - 1, which is kept.
 function indexOfBytes(buffer, needle, offset, isUcs2, isForward, roundHaystack) {
   const haystack = bytesOf(buffer);
   let hayLen = haystack.length;
@@ -623,10 +624,6 @@ Buffer.prototype = FastBuffer.prototype;
 Object.setPrototypeOf(Buffer, Uint8Array);
 
 Buffer.poolSize = 8 * 1024;
-
-function fromStringFast(string, ops) {
-  return new FastBuffer(ops.encode(string));
-}
 
 function fromString(string, encoding) {
   let ops;
@@ -1028,21 +1025,22 @@ function _fill(buf, value, offset, end, encoding) {
   return buf;
 }
 
-// Offset handling for the native-style *Slice/*Write helpers.
-function sliceArgs(buf, start, end) {
-  start = start === undefined ? 0 : start >>> 0;
-  end = end === undefined ? buf.length : end >>> 0;
-  if (end > buf.length || start > end) throw errOutOfRange("index", `>= 0 && <= ${buf.length}`, start > end ? start : end);
-  return [start, end];
+// The *Slice/*Write methods are Node's C++ bindings exposed on the prototype;
+// their arguments go through ParseArrayIndex (truncate, negative throws).
+function parseArrayIndex(value, defaultValue) {
+  if (value === undefined) return defaultValue;
+  const n = Math.trunc(+value) || 0;
+  if (n < 0) throw makeError(RangeError, "ERR_OUT_OF_RANGE", "Index out of range");
+  return n;
 }
 
 function nativeWrite(ops) {
   return function (string, offset, length) {
     if (typeof string !== "string") throw errInvalidArgType("argument", "of type string", string);
-    offset = offset === undefined ? 0 : offset >>> 0;
+    offset = parseArrayIndex(offset, 0);
     if (offset > this.length) throw errBufferOutOfBounds("offset");
     const remaining = this.length - offset;
-    length = length === undefined ? remaining : Math.min(remaining, length >>> 0);
+    length = Math.min(remaining, parseArrayIndex(length, remaining));
     if (length === 0) return 0;
     return ops.write(bytesOf(this), string, offset, length);
   };
@@ -1050,7 +1048,10 @@ function nativeWrite(ops) {
 
 function nativeSlice(ops) {
   return function (start, end) {
-    [start, end] = sliceArgs(this, start, end);
+    start = parseArrayIndex(start, 0);
+    end = parseArrayIndex(end, this.length);
+    if (end < start) end = start;
+    if (end > this.length) throw makeError(RangeError, "ERR_OUT_OF_RANGE", "Index out of range");
     return ops.slice(bytesOf(this), start, end);
   };
 }
