@@ -17,3 +17,4 @@ mod properties;
 mod server;
 mod snapshot_core;
 mod store;
+mod worker_fixtures;
