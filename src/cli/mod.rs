@@ -264,7 +264,7 @@ impl RunFlags {
     pub fn isolate(
         &self,
         engine: &Engine,
-        bundle_path: &PathBuf,
+        bundle_path: &Path,
         phases: &mut Phases,
     ) -> Result<SsrIsolate, Error> {
         let bundle = self.build.bundle(bundle_path)?;

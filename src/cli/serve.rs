@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// On SIGTERM, how long in-flight requests may take to finish, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub drain_timeout_ms: u64,
+    /// For a `render(url)` module: the HTML template (Vite's `index.html`) whose
+    /// `<!--app-html-->` and `<!--app-head-->` take each rendered page.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
 }
 
 /// Heap limit per isolate when `serve` is given none.
@@ -85,7 +89,14 @@ pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
         header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),
     };
-    let state = AppState::with_http(pool, args.bundle.clone(), http);
+    let template = match &args.template {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::io("cannot read the template", path, e))?,
+        ),
+        None => None,
+    };
+    let state = AppState::with_template(pool, args.bundle.clone(), http, template);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

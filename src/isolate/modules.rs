@@ -86,6 +86,8 @@ fn v8_str<'s>(scope: &mut v8::HandleScope<'s>, text: &str) -> v8::Local<'s, v8::
     v8::String::new(scope, text).unwrap_or_else(|| v8::String::empty(scope))
 }
 
+// A cold path, like `evaluate_script`: callers box the error into `Error::Js`.
+#[allow(clippy::result_large_err)]
 fn compile<'s>(
     scope: &mut v8::HandleScope<'s>,
     name: &str,

@@ -1,5 +1,7 @@
 //! hyper in front of the pool: connections (header-read and idle timeouts, graceful drain),
-//! admin endpoints under `/_coldstart/`, request bodies, and [`Reply`] into an HTTP response.
+//! admin endpoints under `/_coldstart/`, request bodies, and the answer — a [`Reply`], or a
+//! module worker's response whose body is streamed to the socket as the worker yields it —
+//! into an HTTP response.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -9,7 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Frame;
 use hyper::body::Incoming;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -22,6 +26,12 @@ use super::routing::{
 };
 use crate::error::Error;
 use crate::pool::IsolatePool;
+use crate::ssr::SsrIsolate;
+use crate::worker::{AppKind, ResponsePart, WorkerRequest};
+
+/// The body of every response: whole, or streamed from a worker (an error aborts the
+/// connection, so a client never mistakes a cut-off body for a complete one).
+pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
 
 /// Largest request body accepted.
 pub const MAX_REQUEST_BODY: usize = 8 * 1024 * 1024;
@@ -37,6 +47,9 @@ pub struct AppState {
     pub metrics: HttpMetrics,
     /// Connection settings.
     pub http: HttpOptions,
+    /// The HTML template a `render(url)` module's output is placed into (at `<!--app-html-->`;
+    /// without one the rendered HTML is the page).
+    pub template: Option<Arc<str>>,
 }
 
 /// Connection settings of the HTTP server.
@@ -66,11 +79,23 @@ impl AppState {
 
     /// State for `pool` serving `bundle_path` with connection settings `http`.
     pub fn with_http(pool: IsolatePool, bundle_path: PathBuf, http: HttpOptions) -> Arc<Self> {
+        Self::with_template(pool, bundle_path, http, None)
+    }
+
+    /// Like [`AppState::with_http`], with the HTML template a `render(url)` module's output goes
+    /// into.
+    pub fn with_template(
+        pool: IsolatePool,
+        bundle_path: PathBuf,
+        http: HttpOptions,
+        template: Option<String>,
+    ) -> Arc<Self> {
         Arc::new(AppState {
             pool,
             bundle_path,
             metrics: HttpMetrics::default(),
             http,
+            template: template.map(Arc::from),
         })
     }
 }
@@ -96,50 +121,73 @@ pub async fn reload(state: &Arc<AppState>) -> Reply {
 pub async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
     let head_only = request.method() == Method::HEAD;
-    let reply = dispatch(&state, request).await;
-    state.metrics.observe(reply.status, started.elapsed());
-    Ok(to_response(reply, head_only))
+    let response = match dispatch(&state, request).await {
+        Answer::Whole(reply) => to_response(reply, head_only),
+        Answer::Streamed(response) => response,
+    };
+    state
+        .metrics
+        .observe(response.status().as_u16(), started.elapsed());
+    Ok(response)
 }
 
-async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Reply {
+/// What a request gets: a whole reply, or a worker's response with its body still streaming.
+enum Answer {
+    Whole(Reply),
+    Streamed(Response<ResponseBody>),
+}
+
+/// What the isolate sends back while it answers a request.
+enum Message {
+    /// A whole reply (Rex bundles, `render(url)` modules).
+    Reply(Reply),
+    /// A part of a fetch handler's response.
+    Part(ResponsePart),
+    /// The call failed (before or after the head was sent).
+    Failed(Error),
+}
+
+async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Answer {
     let path = request.uri().path().to_string();
     match (request.method(), path.as_str()) {
         (&Method::GET, "/_coldstart/health") => {
-            return if state.pool.ready_workers() > 0 {
+            return Answer::Whole(if state.pool.ready_workers() > 0 {
                 Reply::json(
                     200,
                     &json!({ "status": "ok", "generation": state.pool.generation() }),
                 )
             } else {
                 Reply::json(503, &json!({ "status": "starting" }))
-            };
+            });
         }
         (&Method::GET, "/_coldstart/metrics") => {
-            return Reply::new(
+            return Answer::Whole(Reply::new(
                 200,
                 "text/plain; version=0.0.4",
                 render_metrics(&state.metrics, &state.pool),
-            );
+            ));
         }
-        (&Method::POST, "/_coldstart/reload") => return reload(state).await,
-        (_, p) if p.starts_with("/_coldstart/") => return Reply::not_found(),
+        (&Method::POST, "/_coldstart/reload") => return Answer::Whole(reload(state).await),
+        (_, p) if p.starts_with("/_coldstart/") => return Answer::Whole(Reply::not_found()),
         _ => {}
     }
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_REQUEST_BODY).collect().await {
-        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Ok(collected) => collected.to_bytes(),
         Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Reply::text(413, "Payload Too Large\n")
+            return Answer::Whole(Reply::text(413, "Payload Too Large\n"))
         }
         // A malformed body (bad chunk size, truncated chunk): the client's fault.
-        Err(_) => return Reply::text(400, "Bad Request: malformed request body\n"),
+        Err(_) => return Answer::Whole(Reply::text(400, "Bad Request: malformed request body\n")),
     };
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut header_list = Vec::with_capacity(parts.headers.len());
     for (name, value) in parts.headers.iter() {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        header_list.push((name.as_str().to_string(), value.clone()));
         headers
             .entry(name.as_str().to_string())
             .and_modify(|v| {
@@ -153,30 +201,151 @@ async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Reply {
         .path_and_query()
         .map(|pq| pq.as_str().to_string())
         .unwrap_or_else(|| path.clone());
+    // A worker sees the full URL, its host from the Host header (as workerd builds it).
+    let host = headers
+        .get("host")
+        .cloned()
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_string());
+    let worker_request = WorkerRequest {
+        method: parts.method.as_str().to_string(),
+        url: format!("http://{host}{url}"),
+        headers: header_list,
+        body: (!body.is_empty()).then(|| body.to_vec()),
+    };
     let data = RequestData {
         method: parts.method.as_str().to_string(),
-        url,
+        url: url.clone(),
         path: path.clone(),
         query: parse_query(parts.uri.query()),
         cookies: parse_cookies(headers.get("cookie")),
         headers,
-        body,
+        body: String::from_utf8_lossy(&body).into_owned(),
     };
     let method = data.method.clone();
-    match state
-        .pool
-        .execute(move |iso| handle_in_isolate(iso, data))
-        .await
-    {
-        Ok(reply) => reply,
-        Err(error) => {
+    let template = state.template.clone();
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Message>();
+    let to_isolate = sender.clone();
+    // The job runs on (and past, for ctx.waitUntil) the response: its outcome joins the stream.
+    let log_path = path.clone();
+    let pool_state = state.clone();
+    tokio::spawn(async move {
+        let job = pool_state.pool.execute(move |iso| {
+            answer_in_isolate(iso, data, worker_request, template.as_deref(), to_isolate)
+        });
+        if let Err(error) = job.await {
             match &error {
-                Error::Js(js) => tracing::error!(%method, %path, "request failed: {js}"),
-                other => tracing::error!(%method, %path, "request failed: {other}"),
+                Error::Js(js) => tracing::error!(%method, path = %log_path, "request failed: {js}"),
+                other => tracing::error!(%method, path = %log_path, "request failed: {other}"),
             }
-            error_reply(&error)
+            let _ = sender.send(Message::Failed(error));
+        }
+    });
+    match receiver.recv().await {
+        Some(Message::Reply(reply)) => Answer::Whole(reply),
+        Some(Message::Failed(error)) => Answer::Whole(error_reply(&error)),
+        Some(Message::Part(ResponsePart::Head { status, headers })) => {
+            Answer::Streamed(streamed_response(status, headers, receiver))
+        }
+        Some(Message::Part(_)) | None => Answer::Whole(error_reply(&Error::WorkerLost)),
+    }
+}
+
+/// Runs on a pool worker: answers with whatever the bundle is.
+fn answer_in_isolate(
+    iso: &mut SsrIsolate,
+    data: RequestData,
+    request: WorkerRequest,
+    template: Option<&str>,
+    sender: tokio::sync::mpsc::UnboundedSender<Message>,
+) -> Result<(), Error> {
+    match iso.app_kind() {
+        AppKind::Rex => {
+            let reply = handle_in_isolate(iso, data)?;
+            let _ = sender.send(Message::Reply(reply));
+        }
+        AppKind::Render => {
+            let page = iso.render_url(&data.url)?;
+            let html = match template {
+                Some(template) => page.in_template(template),
+                None => page.html.clone(),
+            };
+            let _ = sender.send(Message::Reply(Reply::html(
+                page.status.unwrap_or(200),
+                html,
+            )));
+        }
+        AppKind::Fetch => {
+            iso.fetch(
+                &request,
+                Box::new(move |part| {
+                    let _ = sender.send(Message::Part(part));
+                }),
+            )?;
         }
     }
+    Ok(())
+}
+
+/// A body whose frames are the chunks a worker sends, as it sends them.
+struct WorkerBody {
+    receiver: Option<tokio::sync::mpsc::UnboundedReceiver<Message>>,
+}
+
+impl hyper::body::Body for WorkerBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        use std::task::Poll;
+        let Some(receiver) = self.receiver.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let frame = match receiver.poll_recv(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Some(Message::Part(ResponsePart::Chunk(bytes)))) => {
+                return Poll::Ready(Some(Ok(Frame::data(Bytes::from(bytes)))));
+            }
+            Poll::Ready(Some(Message::Part(ResponsePart::End)) | None) => None,
+            Poll::Ready(Some(Message::Failed(error))) => Some(Err(std::io::Error::other(format!(
+                "the response body failed: {error}"
+            )))),
+            Poll::Ready(Some(Message::Part(ResponsePart::Head { .. }) | Message::Reply(_))) => {
+                Some(Err(std::io::Error::other("the worker answered twice")))
+            }
+        };
+        self.receiver = None;
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.receiver.is_none()
+    }
+}
+
+/// A response whose body frames come from the worker as its stream yields them.
+fn streamed_response(
+    status: u16,
+    headers: Vec<(String, String)>,
+    receiver: tokio::sync::mpsc::UnboundedReceiver<Message>,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(BodyExt::boxed(WorkerBody {
+        receiver: Some(receiver),
+    }));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    response
 }
 
 /// Serves on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -241,13 +410,14 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener,
     Ok((listener, local))
 }
 
-fn to_response(reply: Reply, head_only: bool) -> Response<Full<Bytes>> {
+fn to_response(reply: Reply, head_only: bool) -> Response<ResponseBody> {
     let body = if head_only {
         Bytes::new()
     } else {
         Bytes::from(reply.body)
     };
-    let mut response = Response::new(Full::new(body));
+    let body = Full::new(body).map_err(|never| match never {}).boxed();
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in reply.headers {

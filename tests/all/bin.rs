@@ -147,9 +147,13 @@ pub struct ServeProcess {
 }
 
 impl ServeProcess {
-    /// Starts `coldstart serve BUNDLE --port 0 ARGS...` in `dir` and waits for its address.
+    /// Starts `coldstart serve BUNDLE --port 0 ARGS...` in `dir` and waits for its address. The
+    /// store is `dir/store` unless `args` name one.
     pub fn start(dir: &Path, bundle: &str, args: &[&str]) -> ServeProcess {
-        let mut all = vec!["serve", bundle, "--port", "0", "--store", "store"];
+        let mut all = vec!["serve", bundle, "--port", "0"];
+        if !args.contains(&"--store") {
+            all.extend_from_slice(&["--store", "store"]);
+        }
         all.extend_from_slice(args);
         let mut child = command(dir, &all)
             .stdout(Stdio::piped())

@@ -14,6 +14,7 @@ mod js;
 mod modules;
 mod pool;
 mod properties;
+mod serve_workers;
 mod server;
 mod snapshot_core;
 mod store;
