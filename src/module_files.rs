@@ -187,6 +187,25 @@ impl ModuleFiles {
         *hasher.finalize().as_bytes()
     }
 
+    /// Whether any file names the module `name` as a quoted string — `"node:events"` or, for a
+    /// Node built-in, `"events"` (any quote). A module no file names cannot be imported by the
+    /// bundle except through a computed specifier.
+    pub fn mentions_module(&self, name: &str) -> bool {
+        let bare = name.strip_prefix("node:");
+        let mut needles = Vec::new();
+        for quote in ['"', '\'', '`'] {
+            needles.push(format!("{quote}{name}{quote}"));
+            if let Some(bare) = bare {
+                needles.push(format!("{quote}{bare}{quote}"));
+            }
+        }
+        self.files.iter().any(|file| {
+            needles.iter().any(|needle| {
+                memchr::memmem::find(file.source.as_bytes(), needle.as_bytes()).is_some()
+            })
+        })
+    }
+
     /// The file at `path` (relative to the root), if the bundle has it.
     pub fn get(&self, path: &str) -> Option<&ModuleFile> {
         self.files
@@ -247,21 +266,25 @@ pub(crate) fn has_module_syntax(source: &str) -> bool {
 fn parent_reach(source: &str) -> usize {
     let bytes = source.as_bytes();
     let mut best = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if matches!(bytes[i], b'"' | b'\'' | b'`') {
-            let mut j = i + 1;
-            while bytes[j..].starts_with(b"./") {
-                j += 2;
-            }
-            let mut depth = 0;
-            while bytes[j..].starts_with(b"../") {
-                depth += 1;
-                j += 3;
-            }
-            best = best.max(depth);
+    for at in memchr::memmem::find_iter(bytes, b"../") {
+        // Only the first `../` of a run, right after the quote (or a quote and `./`).
+        let before = &bytes[..at];
+        let starts = matches!(before.last(), Some(b'"' | b'\'' | b'`'))
+            || (before.ends_with(b"./")
+                && matches!(
+                    before.get(before.len().wrapping_sub(3)),
+                    Some(b'"' | b'\'' | b'`')
+                ));
+        if !starts {
+            continue;
         }
-        i += 1;
+        let mut depth = 0;
+        let mut rest = &bytes[at..];
+        while let Some(after) = rest.strip_prefix(b"../") {
+            depth += 1;
+            rest = after;
+        }
+        best = best.max(depth);
     }
     best
 }
@@ -435,6 +458,19 @@ mod tests {
         assert_eq!(
             resolve("node:events", "./x.js", builtin),
             Resolved::OutsideRoot
+        );
+    }
+
+    #[test]
+    fn parent_reach_counts_the_deepest_relative_specifier() {
+        assert_eq!(parent_reach("import a from './a.js'"), 0);
+        assert_eq!(parent_reach("import a from '../a.js'"), 1);
+        assert_eq!(parent_reach("x = import(\"./../../b.js\")"), 2);
+        assert_eq!(parent_reach("`../../../c`; '../d'"), 3);
+        assert_eq!(
+            parent_reach("a/../b"),
+            0,
+            "only specifiers that start a string count"
         );
     }
 

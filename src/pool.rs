@@ -248,7 +248,13 @@ impl IsolatePool {
             ));
         }
         let store = SnapshotStore::open(engine, &config.store_dir)?;
-        let snapshot = match build_and_verify(&source, &config, &store, &AtomicBool::new(false)) {
+        let snapshot = match build_and_verify(
+            &source,
+            &config,
+            &store,
+            &AtomicBool::new(false),
+            true,
+        ) {
             Ok((snapshot, _)) => {
                 store.set_current(&snapshot.key())?;
                 snapshot
@@ -460,6 +466,7 @@ impl IsolatePool {
             &self.shared.config,
             &self.shared.store,
             &self.shared.shutting_down,
+            false,
         );
         let (snapshot, cached) = match result {
             Ok(ok) => ok,
@@ -666,11 +673,16 @@ impl PoolBuilder {
 
 /// Builds (or finds) the snapshot of `bundle_path` and proves it can serve: restore an isolate
 /// and resolve the contract's required entries. `cancel` kills a child build when set.
+///
+/// With `trust_current` (pool start), a snapshot found in the store that is already the store's
+/// `CURRENT` — verified when it was made current — only gets the header checks against this
+/// pool's limits, not a second restore: the workers' own restores follow at once.
 fn build_and_verify(
     source: &BundleSource,
     config: &PoolConfig,
     store: &SnapshotStore,
     cancel: &AtomicBool,
+    trust_current: bool,
 ) -> Result<(Snapshot, bool)> {
     let (snapshot, cached) = match &config.build_mode {
         BuildMode::InProcess => {
@@ -692,7 +704,11 @@ fn build_and_verify(
         }
         BuildMode::ChildProcess { exe } => build_in_child(exe, source, config, store, cancel)?,
     };
-    verify(&snapshot, &config.ssr)?;
+    if cached && trust_current && store.current() == Some(snapshot.key()) {
+        snapshot.check_restorable(config.ssr.limits)?;
+    } else {
+        verify(&snapshot, &config.ssr)?;
+    }
     Ok((snapshot, cached))
 }
 
@@ -944,6 +960,7 @@ fn repair(shared: &Shared, damaged: &Generation) -> Result<()> {
                 &shared.config,
                 &shared.store,
                 &shared.shutting_down,
+                false,
             )?
             .0
         }

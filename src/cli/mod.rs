@@ -6,7 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use coldstart::snapshot::{
-    BuildOptions, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall, DEFAULT_STORE_DIR,
+    BuildOptions, FunctionCode, MapOptions, ModuleCompile, Snapshot, SnapshotStore, WarmupCall,
+    DEFAULT_STORE_DIR,
 };
 use coldstart::{
     Bundle, BundleFormat, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions,
@@ -74,6 +75,10 @@ pub struct BuildFlags {
     /// statements, make a module).
     #[arg(long, value_name = "auto|script|module", default_value = "auto")]
     pub format: BundleFormat,
+    /// How a module bundle's code is compiled into the snapshot: `eager` (every function at
+    /// build; bigger blob, fast first request) or `lazy` (when first called).
+    #[arg(long, value_name = "eager|lazy", default_value = "eager", value_parser = parse_module_compile)]
+    pub module_compile: ModuleCompile,
     /// The folder a module bundle's chunks live in (default: the entry's folder, widened while
     /// relative imports reach above it). Every .js/.mjs file under it is in the snapshot.
     #[arg(long, value_name = "DIR")]
@@ -101,6 +106,7 @@ impl BuildFlags {
             function_code: self.function_code,
             warmup,
             allow_pending_timers: self.allow_pending_timers,
+            module_compile: self.module_compile,
         })
     }
 }
@@ -124,6 +130,14 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_module_compile(text: &str) -> Result<ModuleCompile, String> {
+    match text {
+        "eager" => Ok(ModuleCompile::Eager),
+        "lazy" => Ok(ModuleCompile::Lazy),
+        other => Err(format!("expected eager or lazy, got `{other}`")),
     }
 }
 

@@ -113,8 +113,9 @@ impl Runtime {
                         let handles = Internals::from_object(scope, internals)?;
                         let state = state::get(scope);
                         let deadline = event_loop::Deadline::after(limits.load_timeout());
+                        // Lazy: a fresh isolate compiles only what it runs.
                         modules::evaluate_module_bundle(
-                            scope, internals, &handles, &state, files, deadline,
+                            scope, internals, &handles, &state, files, deadline, false,
                         )?;
                     }
                 }

@@ -92,6 +92,7 @@ fn compile<'s>(
     scope: &mut v8::HandleScope<'s>,
     name: &str,
     source: &str,
+    eager: bool,
 ) -> std::result::Result<v8::Local<'s, v8::Module>, crate::error::JsError> {
     let tc = &mut v8::TryCatch::new(scope);
     let Some(code) = v8::String::new(tc, source) else {
@@ -115,7 +116,17 @@ fn compile<'s>(
         None,
     );
     let mut source = v8::script_compiler::Source::new(code, Some(&origin));
-    match v8::script_compiler::compile_module(tc, &mut source) {
+    let options = if eager {
+        v8::script_compiler::CompileOptions::EagerCompile
+    } else {
+        v8::script_compiler::CompileOptions::NoCompileOptions
+    };
+    match v8::script_compiler::compile_module2(
+        tc,
+        &mut source,
+        options,
+        v8::script_compiler::NoCacheReason::NoReason,
+    ) {
         Some(module) => Ok(v8::Local::new(tc, module)),
         None => Err(js_error_from(tc, "")),
     }
@@ -245,7 +256,8 @@ pub(crate) fn import_dynamically<'s>(
 /// Compiles the built-ins and every file of `files`, links every module, evaluates the entry
 /// (settling a top-level `await` within `deadline`), records the module names on `internals`
 /// and installs the app (`internals.install_app`). Returns the app kind: `"fetch"`, `"render"`
-/// or `"none"`.
+/// or `"none"`. `eager` compiles every function of the bundle's modules now.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn evaluate_module_bundle(
     scope: &mut v8::HandleScope,
     internals_object: v8::Local<v8::Object>,
@@ -253,20 +265,26 @@ pub(crate) fn evaluate_module_bundle(
     state: &StateRef,
     files: &ModuleFiles,
     deadline: Deadline,
+    eager: bool,
 ) -> Result<String> {
     let loaded = lookup_function(scope, internals_object, "module_loaded")?;
     state.borrow_mut().modules = ModuleTable {
         loaded: Some(v8::Global::new(scope, loaded)),
         ..ModuleTable::default()
     };
-    for (name, source) in BUILTIN_MODULES {
-        let module = compile(scope, name, source)
+    // Only the built-ins the bundle names (quoted, with or without `node:`): each one costs
+    // every restore its source and compiled code.
+    for (name, source) in BUILTIN_MODULES
+        .iter()
+        .filter(|(name, _)| files.mentions_module(name))
+    {
+        let module = compile(scope, name, source, false)
             .map_err(|e| e.during(format!("compiling built-in module {name}")))?;
         let global = v8::Global::new(scope, module);
         state.borrow_mut().modules.push(name.to_string(), global);
     }
     for file in &files.files {
-        match compile(scope, &file.path, &file.source) {
+        match compile(scope, &file.path, &file.source, eager) {
             Ok(module) => {
                 let global = v8::Global::new(scope, module);
                 state.borrow_mut().modules.push(file.path.clone(), global);
@@ -356,6 +374,24 @@ pub(crate) fn evaluate_module_bundle(
     };
     let key = v8_str(scope, "module_names");
     internals_object.set(scope, key.into(), names.into());
+    // The request/response plumbing, compiled now (see internals.warm_worker_plumbing).
+    let warm = lookup_function(scope, internals_object, "warm_worker_plumbing")?;
+    let warming = {
+        let tc = &mut v8::TryCatch::new(scope);
+        let undefined = v8::undefined(tc).into();
+        match warm.call(tc, undefined, &[]) {
+            Some(value) => v8::Local::new(tc, value),
+            None => return Err(js_error_from(tc, "warming the request plumbing").into()),
+        }
+    };
+    event_loop::settle(
+        scope,
+        internals,
+        state,
+        warming,
+        "warming the request plumbing",
+        deadline,
+    )?;
     let install = lookup_function(scope, internals_object, "install_app")?;
     let namespace = entry.get_module_namespace();
     let tc = &mut v8::TryCatch::new(scope);

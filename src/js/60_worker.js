@@ -335,3 +335,37 @@ internals.worker_render = async (url) => {
   const status = Number.isInteger(result.status) ? result.status : undefined;
   return JSON.stringify({ html, head, status });
 };
+
+// Runs the request/response plumbing once at build time (the snapshot builder calls it for
+// module bundles): the polyfills' own code — URL, Headers, Request, Response, body reading,
+// streams, encoding — gets compiled and its bytecode kept in the snapshot, so the first request
+// after a restore does not pay for compiling it. No user code runs here.
+internals.warm_worker_plumbing = async () => {
+  const request = new Request("http://warm.test/a/b?c=d&e=f#g", {
+    method: "POST",
+    headers: [["content-type", "text/plain"], ["x-a", "1"], ["cookie", "a=b"]],
+    body: new TextEncoder().encode("body"),
+  });
+  const url = new URL(request.url);
+  url.searchParams.get("c");
+  [...url.searchParams];
+  request.headers.get("content-type");
+  request.headers.has("x-a");
+  await request.text();
+  new Request("http://warm.test/", { method: "GET", headers: [["host", "warm.test"]] }).headers.get("host");
+  const responses = [
+    new Response("<p>warm</p>", { status: 200, headers: { "content-type": "text/html", "set-cookie": "a=b" } }),
+    Response.json({ warm: true }),
+    new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("x")); c.close(); } })),
+  ];
+  for (const response of responses) {
+    response.headers.forEach(() => {});
+    response.headers.getSetCookie();
+    const whole = internals.bufferedBody(response);
+    if (whole === undefined) {
+      const reader = response.body.getReader();
+      while (!(await reader.read()).done);
+    }
+  }
+  new TextDecoder().decode(new TextEncoder().encode("warm"));
+};

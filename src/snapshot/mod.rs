@@ -9,7 +9,7 @@ pub mod store;
 
 pub use builder::{
     default_build_limits, snapshot_key, BuildOptions, BuiltSnapshot, FunctionCode, KeyInputs,
-    SnapshotBuilder, WarmupCall,
+    ModuleCompile, SnapshotBuilder, WarmupCall,
 };
 pub use format::{Header, Metadata};
 pub use hygiene::HygieneReport;

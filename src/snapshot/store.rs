@@ -227,7 +227,11 @@ impl SnapshotStore {
     /// I/O failures.
     pub fn set_current(&self, key: &[u8; 32]) -> Result<()> {
         if let Some(old) = self.current() {
-            if old != *key {
+            if old == *key {
+                // Already current: nothing to write (a start from a warm store writes nothing).
+                return Ok(());
+            }
+            {
                 self.write_atomically(&self.dir.join(PREVIOUS), &[hex(&old).as_bytes()])?;
             }
         }
