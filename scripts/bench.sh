@@ -19,3 +19,8 @@ props='{"items":["alpha","beta","gamma","delta"]}'
 ts_props='{"source":"const x: number = 1; export default x;"}'
 ./target/release/coldstart bench fixtures/dist/typescript-app.js --props "$ts_props" --runs 10 --store "$store" \
   --compare-node | tee docs/bench-typescript.txt
+# Module workers: exec → first response byte / complete response over HTTP, coldstart serve vs
+# real workerd vs Node 20 (http.createServer) on the framework fixtures, interleaved, one run.
+node scripts/bench-workers.mjs --runs "${WORKER_RUNS:-10}" \
+  --coldstart "./target/release/coldstart serve {entry} --port {port} --store $store --workers 1 --assets {assets} --template {template}" \
+  --json docs/bench-workers.json | tee docs/bench-workers.txt

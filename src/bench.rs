@@ -13,6 +13,7 @@ use crate::isolate::PlainIsolate;
 use crate::measure::{time_ms, Stats};
 use crate::snapshot::{MapOptions, Snapshot};
 use crate::ssr::{SsrConfig, SsrIsolate};
+use crate::worker::{AppKind, WorkerRequest};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -52,9 +53,9 @@ pub struct BenchReport {
     pub snapshot: Stats,
     /// `Snapshot::open` (map + header + blake3 of the payload) followed by an isolate.
     pub load_verify_isolate: Stats,
-    /// First `render_page` after `fresh`.
+    /// First call (Rex render, worker `GET`, or `render(url)`) after `fresh`.
     pub first_render_fresh: Stats,
-    /// First `render_page` after `snapshot`.
+    /// First call after `snapshot`.
     pub first_render_snapshot: Stats,
     /// Fresh context from the snapshot inside a warm isolate (per-request isolation).
     pub context_per_request: Stats,
@@ -91,6 +92,31 @@ pub fn rss_bytes() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// One call of what the bundle serves on the plan's route: a Rex page render, a module worker's
+/// `GET route`, or a render module's `render(route)`.
+pub fn serve_route(iso: &mut SsrIsolate, plan: &BenchPlan) -> Result<()> {
+    match iso.app_kind() {
+        AppKind::Rex => iso.render_page(&plan.route, &plan.props).map(drop),
+        AppKind::Render => iso.render_url(&plan.route).map(drop),
+        AppKind::Fetch => {
+            let request = WorkerRequest {
+                method: "GET".to_string(),
+                url: format!("http://localhost{}", plan.route),
+                headers: vec![("host".to_string(), "localhost".to_string())],
+                body: None,
+            };
+            let response = iso.fetch_collect(&request)?;
+            if response.status >= 500 {
+                return Err(Error::Invalid(format!(
+                    "GET {} answered {}",
+                    plan.route, response.status
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Times `create` (isolate ready) and then the first render of the plan's route on the isolate.
 fn ready_then_render(
     create: impl FnOnce() -> Result<SsrIsolate>,
@@ -98,7 +124,7 @@ fn ready_then_render(
 ) -> Result<(SsrIsolate, f64, f64)> {
     let (iso, ready_ms) = time_ms(create);
     let mut iso = iso?;
-    let (page, first_ms) = time_ms(|| iso.render_page(&plan.route, &plan.props));
+    let (page, first_ms) = time_ms(|| serve_route(&mut iso, plan));
     page?;
     Ok((iso, ready_ms, first_ms))
 }
@@ -166,12 +192,12 @@ pub fn run(
     // Steady state: one warm isolate, renders for `steady_seconds`.
     let mut iso = SsrIsolate::from_snapshot(snapshot, config.clone())?;
     for _ in 0..20 {
-        iso.render_page(&plan.route, &plan.props)?;
+        serve_route(&mut iso, plan)?;
     }
     let started = Instant::now();
     let mut renders = 0u64;
     while started.elapsed().as_secs_f64() < plan.steady_seconds {
-        iso.render_page(&plan.route, &plan.props)?;
+        serve_route(&mut iso, plan)?;
         renders += 1;
     }
     let steady = renders as f64 / started.elapsed().as_secs_f64();
@@ -183,7 +209,7 @@ pub fn run(
     let mut live = Vec::new();
     for _ in 0..plan.rss_isolates.max(1) {
         let mut iso = SsrIsolate::from_snapshot(snapshot, config.clone())?;
-        iso.render_page(&plan.route, &plan.props)?;
+        serve_route(&mut iso, plan)?;
         live.push(iso);
     }
     let after = rss_bytes().unwrap_or(before);

@@ -191,6 +191,13 @@ pub fn run(engine: &coldstart::Engine, args: BenchArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
     let bundle = args.build.bundle(&args.bundle)?;
+    if args.compare_node && bundle.modules().is_some() {
+        return Err(Error::Invalid(
+            "--compare-node runs Rex bundles in Node; for module workers, \
+             scripts/bench-workers.mjs compares with workerd and Node over HTTP"
+                .to_string(),
+        ));
+    }
     let store = SnapshotStore::open(engine, &args.build.store)?;
     let mut options = args.build.options()?;
     options.warmup = warmups(&args);

@@ -60,7 +60,10 @@ pub struct BuildFlags {
     /// Keep or clear compiled function code in the snapshot.
     #[arg(long, value_name = "keep|clear", default_value = "keep", value_parser = parse_function_code)]
     pub function_code: FunctionCode,
-    /// Warm-up render before the snapshot: ROUTE or ROUTE=PROPS_JSON (repeatable).
+    /// A call made before the snapshot is taken, so the code it runs is compiled into it and
+    /// the state it leaves is kept (runs bundle code at build; repeatable): for Rex bundles
+    /// ROUTE or ROUTE=PROPS_JSON renders a page; for a module worker `GET ROUTE` goes through
+    /// its fetch handler; for a render module, `render(ROUTE)`.
     #[arg(long, value_name = "ROUTE[=PROPS]")]
     pub warmup: Vec<String>,
     /// Accept (and drop) timers still pending when the snapshot is taken.

@@ -139,10 +139,14 @@ fn resolve_static<'a>(
     _attributes: v8::Local<'a, v8::FixedArray>,
     referrer: v8::Local<'a, v8::Module>,
 ) -> Option<v8::Local<'a, v8::Module>> {
-    // SAFETY: V8 calls this synchronously from `Module::InstantiateModule`, on the thread that
-    // owns the isolate, with `context` the live context being linked: a callback scope over it
-    // is valid for the duration of this call.
-    let scope = &mut unsafe { v8::CallbackScope::new(context) };
+    super::setup::in_resolve_callback(context, |scope| resolve_in(scope, specifier, referrer))
+}
+
+fn resolve_in<'a>(
+    scope: &mut v8::HandleScope<'a>,
+    specifier: v8::Local<'a, v8::String>,
+    referrer: v8::Local<'a, v8::Module>,
+) -> Option<v8::Local<'a, v8::Module>> {
     let state = state::get(scope);
     let specifier = specifier.to_rust_string_lossy(scope);
     let found = {

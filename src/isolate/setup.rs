@@ -330,3 +330,16 @@ pub(crate) extern "C" fn promise_reject_callback(message: v8::PromiseRejectMessa
         _ => {}
     }
 }
+
+/// Runs `f` in a scope over `context`, for V8's module-resolution callback — the one callback
+/// that receives a context and no scope.
+pub(crate) fn in_resolve_callback<'s, R>(
+    context: v8::Local<'s, v8::Context>,
+    f: impl FnOnce(&mut v8::HandleScope<'s>) -> R,
+) -> R {
+    // SAFETY: only called from the resolve callback handed to `Module::instantiate_module`,
+    // which V8 calls synchronously on the thread that owns the isolate, with `context` the live
+    // context being linked; the scope does not outlive that call.
+    let scope = &mut unsafe { v8::CallbackScope::new(context) };
+    f(scope)
+}

@@ -509,29 +509,55 @@ impl<'a> SnapshotBuilder<'a> {
             }
         }
 
-        // Warm-up renders (Rex bundles).
-        for call in self.options.warmup.iter().filter(|_| app_kind == "none") {
-            let key = v8::String::new(scope, Entry::RenderPage.js_name()).expect("entry name");
-            let render = global
-                .get(scope, key.into())
-                .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
-                .expect("checked above");
-            let during = format!("warm-up render of `{}`", call.route);
+        // Warm-up calls: Rex renders `__rex_render_page(route, props)`; a fetch worker answers
+        // `GET route` (the response goes nowhere); a render module renders `route`.
+        for call in &self.options.warmup {
+            let (function, args): (v8::Local<v8::Function>, Vec<v8::Local<v8::Value>>) =
+                match app_kind.as_str() {
+                    "fetch" => {
+                        let url = format!("http://localhost{}", call.route);
+                        let method = v8::String::new(scope, "GET").expect("method").into();
+                        let url = v8::String::new(scope, &url).expect("url").into();
+                        let headers = v8::Array::new(scope, 0).into();
+                        let body = v8::null(scope).into();
+                        state.borrow_mut().response_sink = Some(Box::new(|_| {}));
+                        (
+                            v8::Local::new(scope, &internals.worker_fetch),
+                            vec![method, url, headers, body],
+                        )
+                    }
+                    "render" => {
+                        let route = v8::String::new(scope, &call.route).expect("route").into();
+                        (v8::Local::new(scope, &internals.worker_render), vec![route])
+                    }
+                    _ => {
+                        let key = v8::String::new(scope, Entry::RenderPage.js_name())
+                            .expect("entry name");
+                        let render = global
+                            .get(scope, key.into())
+                            .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
+                            .expect("checked above");
+                        let route = v8::String::new(scope, &call.route).expect("route").into();
+                        let props = v8::String::new(scope, &call.props_json)
+                            .expect("props")
+                            .into();
+                        (render, vec![route, props])
+                    }
+                };
+            let during = format!("warm-up call of `{}`", call.route);
             let result = {
                 let tc = &mut v8::TryCatch::new(scope);
-                let route = v8::String::new(tc, &call.route)
-                    .expect("route string")
-                    .into();
-                let props = v8::String::new(tc, &call.props_json)
-                    .expect("props string")
-                    .into();
                 let undefined = v8::undefined(tc).into();
-                match render.call(tc, undefined, &[route, props]) {
-                    Some(v) => Ok(v),
+                match function.call(tc, undefined, &args) {
+                    Some(v) => Ok(v8::Local::new(tc, v)),
                     None => Err(Error::from(js_error_from(tc, &during))),
                 }
-            }?;
-            event_loop::settle(scope, &internals, state, result, &during, deadline)?;
+            };
+            let settled = result.and_then(|result| {
+                event_loop::settle(scope, &internals, state, result, &during, deadline)
+            });
+            state.borrow_mut().response_sink = None;
+            settled?;
         }
         scope.perform_microtask_checkpoint();
 

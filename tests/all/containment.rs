@@ -732,3 +732,83 @@ fn handler_results_that_are_not_http_are_500_and_bad_bodies_400() {
     .unwrap();
     assert_eq!((status, body.as_str()), (200, "abc"));
 }
+
+#[test]
+fn module_bundles_are_contained_at_build_and_fresh_too() {
+    let limits = Limits {
+        load_timeout: Some(Duration::from_millis(300)),
+        max_heap_mb: Some(128),
+    };
+    let cases = [
+        (
+            "spin.js",
+            "for (;;) {}\nexport default { fetch() {} };",
+            "timeout",
+        ),
+        (
+            "chunk-spin.js",
+            "import './c.js';\nexport default { fetch() {} };",
+            "timeout",
+        ),
+        (
+            "tla-spin.js",
+            "await null; for (;;) {}\nexport default { fetch() {} };",
+            "timeout",
+        ),
+        (
+            "tla-never.js",
+            "await new Promise(() => {});\nexport default { fetch() {} };",
+            "stalled",
+        ),
+        (
+            "bomb.js",
+            "const a = []; for (;;) a.push(new Array(1e6).fill(1.5));\nexport default {};",
+            "heap",
+        ),
+    ];
+    for (name, source, expect) in cases {
+        // The heap bomb gets time enough to reach the heap limit first.
+        let limits = if expect == "heap" {
+            Limits {
+                load_timeout: Some(Duration::from_secs(10)),
+                ..limits
+            }
+        } else {
+            limits
+        };
+        let bundle = Bundle::from_modules(
+            name,
+            vec![
+                (name.to_string(), source.to_string()),
+                ("c.js".to_string(), "for (;;) {}".to_string()),
+            ],
+        )
+        .unwrap();
+        let built = within(Duration::from_secs(20), name, {
+            let bundle = bundle.clone();
+            move || {
+                SnapshotBuilder::new(&engine(), &bundle)
+                    .limits(limits)
+                    .build()
+                    .unwrap_err()
+            }
+        });
+        let fresh = within(Duration::from_secs(20), name, move || {
+            let config = coldstart::SsrConfig {
+                limits,
+                ..Default::default()
+            };
+            coldstart::SsrIsolate::fresh(&engine(), &bundle, config)
+                .err()
+                .unwrap()
+        });
+        for error in [built, fresh] {
+            let ok = match expect {
+                "timeout" => matches!(error, Error::Timeout { .. }),
+                "stalled" => matches!(error, Error::Stalled { .. }),
+                _ => matches!(error, Error::HeapLimit { .. }),
+            };
+            assert!(ok, "{name}: expected {expect}, got {error:?}");
+        }
+    }
+}

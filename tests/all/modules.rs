@@ -235,3 +235,72 @@ fn render_modules_return_html_head_and_status() {
         ));
     });
 }
+
+#[test]
+fn a_warmup_request_runs_at_build_and_its_state_is_in_the_snapshot() {
+    let bundle = Bundle::from_modules(
+        "w.js",
+        vec![(
+            "w.js".into(),
+            "let seen = []; export default { async fetch(request) { \
+             seen.push(new URL(request.url).pathname); return new Response(seen.join(',')); } };"
+                .into(),
+        )],
+    )
+    .unwrap();
+    let options = coldstart::snapshot::BuildOptions {
+        warmup: vec![coldstart::snapshot::WarmupCall {
+            route: "/warm".into(),
+            props_json: "{}".into(),
+        }],
+        ..Default::default()
+    };
+    let (_dir, store) = crate::common::temp_store();
+    let snapshot = store.get_or_build(&bundle, &options).unwrap().snapshot;
+    let mut iso = SsrIsolate::from_snapshot(&snapshot, SsrConfig::default()).unwrap();
+    let response = iso.fetch_collect(&get("http://x.test/first")).unwrap();
+    assert_eq!(response.body(), b"/warm,/first");
+}
+
+#[test]
+fn a_fresh_context_per_request_restores_module_state_and_lazy_chunks() {
+    let (_dir, snapshot) = snapshot_of(&graph());
+    let mut iso = SsrIsolate::from_snapshot(&snapshot, config()).unwrap();
+    for _ in 0..3 {
+        let response = iso.fetch_collect(&get("http://x.test/")).unwrap();
+        assert!(
+            String::from_utf8(response.body())
+                .unwrap()
+                .starts_with("1 1 "),
+            "pristine module state"
+        );
+        let lazy = iso.fetch_collect(&get("http://x.test/lazy")).unwrap();
+        assert_eq!(lazy.body(), b"lazy chunk, evaluated 1x");
+        iso.reset_context().unwrap();
+    }
+}
+
+#[test]
+fn intl_objects_made_while_building_work_after_restore() {
+    let bundle = Bundle::from_modules(
+        "w.js",
+        vec![(
+            "w.js".into(),
+            "const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' });\n\
+             const date = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', dateStyle: 'long' });\n\
+             const same = money instanceof Intl.NumberFormat;\n\
+             export default { fetch: () => new Response([money.format(1234.5), date.format(new Date(0)), same, \
+               new Intl.NumberFormat('de-DE').format(1234.5), money.resolvedOptions().currency].join('|')) };"
+                .into(),
+        )],
+    )
+    .unwrap();
+    both(&bundle, SsrConfig::default(), |iso, how| {
+        let response = iso.fetch_collect(&get("http://x.test/")).unwrap();
+        assert_eq!(
+            String::from_utf8(response.body()).unwrap(),
+            "€1,234.50|1 January 1970|true|1.234,5|EUR",
+            "{how}"
+        );
+    });
+}
