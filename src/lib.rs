@@ -60,6 +60,8 @@ pub mod contract;
 pub mod engine;
 pub mod error;
 pub mod isolate;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 #[cfg(feature = "bench")]
 pub mod measure;
 pub mod module_files;

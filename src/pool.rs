@@ -85,6 +85,9 @@ pub struct PoolConfig {
     pub bundle_format: BundleFormat,
     /// The module root of a module bundle given by path (default: found from the entry).
     pub module_root: Option<PathBuf>,
+    /// A writable directory for a read-only store (`store_dir`): builds and pointers go there,
+    /// `store_dir` is only read ([`SnapshotStore::with_state_dir`]).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for PoolConfig {
@@ -100,6 +103,7 @@ impl Default for PoolConfig {
             store_dir: PathBuf::new(),
             bundle_format: BundleFormat::Auto,
             module_root: None,
+            state_dir: None,
         }
     }
 }
@@ -247,7 +251,10 @@ impl IsolatePool {
                     .to_string(),
             ));
         }
-        let store = SnapshotStore::open(engine, &config.store_dir)?;
+        let store = match &config.state_dir {
+            Some(state) => SnapshotStore::with_state_dir(engine, &config.store_dir, state)?,
+            None => SnapshotStore::open(engine, &config.store_dir)?,
+        };
         let snapshot = match build_and_verify(
             &source,
             &config,
@@ -256,7 +263,11 @@ impl IsolatePool {
             true,
         ) {
             Ok((snapshot, _)) => {
-                store.set_current(&snapshot.key())?;
+                // The pointer only serves as a fallback for a later start: a store that cannot
+                // be written (a read-only deploy without a state directory) still serves.
+                if let Err(error) = store.set_current(&snapshot.key()) {
+                    tracing::warn!(%error, "cannot record the current snapshot; serving anyway");
+                }
                 snapshot
             }
             Err(error) => {

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use coldstart::bench::{self, BenchPlan, BenchReport};
 use coldstart::measure::{time_ms, Stats};
-use coldstart::snapshot::{SnapshotStore, WarmupCall};
+use coldstart::snapshot::WarmupCall;
 use coldstart::Error;
 
 use super::BuildFlags;
@@ -198,7 +198,7 @@ pub fn run(engine: &coldstart::Engine, args: BenchArgs) -> Result<(), Error> {
                 .to_string(),
         ));
     }
-    let store = SnapshotStore::open(engine, &args.build.store)?;
+    let store = args.build.open_store(engine)?;
     let mut options = args.build.options()?;
     options.warmup = warmups(&args);
     let loaded = store.get_or_build(&bundle, &options)?;

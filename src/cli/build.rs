@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use coldstart::snapshot::SnapshotStore;
 use coldstart::Error;
 
 use super::BuildFlags;
@@ -57,7 +56,7 @@ pub fn run(engine: &coldstart::Engine, args: BuildArgs) -> Result<(), Error> {
         exit_with_parent();
     }
     let bundle = args.flags.bundle(&args.bundle)?;
-    let store = SnapshotStore::open(engine, &args.flags.store)?;
+    let store = args.flags.open_store(engine)?;
     let options = match &args.options_json {
         Some(json) => serde_json::from_str(json)
             .map_err(|e| Error::Invalid(format!("--options-json is not valid: {e}")))?,

@@ -19,6 +19,7 @@ mod build;
 mod call;
 mod demo;
 mod inspect;
+mod lambda;
 mod serve;
 
 /// coldstart: V8 server-side rendering from memory-mapped startup snapshots.
@@ -49,6 +50,10 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Measure cold start: empty isolate, fresh eval, snapshot, renders, optionally vs Node.
     Bench(bench::BenchArgs),
+    /// Run as an AWS Lambda custom runtime (Runtime API from AWS_LAMBDA_RUNTIME_API).
+    Lambda(lambda::LambdaArgs),
+    /// Write a deployable AWS Lambda folder: bootstrap, binary, snapshot built ahead, bundle.
+    Package(lambda::PackageArgs),
 }
 
 /// Options shared by commands that build snapshots.
@@ -78,6 +83,11 @@ pub struct BuildFlags {
     /// statements, make a module).
     #[arg(long, value_name = "auto|script|module", default_value = "auto")]
     pub format: BundleFormat,
+    /// A writable directory for when the store is read-only (a baked container image or Lambda
+    /// package): snapshots are looked up there and in --store, and anything built or recorded
+    /// goes there; --store is never written.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// How a module bundle's code is compiled into the snapshot: `eager` (every function at
     /// build; bigger blob, fast first request) or `lazy` (when first called).
     #[arg(long, value_name = "eager|lazy", default_value = "eager", value_parser = parse_module_compile)]
@@ -115,6 +125,14 @@ impl BuildFlags {
 }
 
 impl BuildFlags {
+    /// The snapshot store the flags name (layered over --state-dir when given).
+    pub fn open_store(&self, engine: &Engine) -> Result<SnapshotStore, Error> {
+        match &self.state_dir {
+            Some(state) => SnapshotStore::with_state_dir(engine, &self.store, state),
+            None => SnapshotStore::open(engine, &self.store),
+        }
+    }
+
     /// Reads the bundle at `path` in the format the flags ask for.
     pub fn bundle(&self, path: &Path) -> Result<Bundle, Error> {
         Bundle::from_file_as(path, self.format, self.module_root.as_deref())
@@ -320,7 +338,8 @@ impl RunFlags {
                 snapshot
             }
             None => {
-                SnapshotStore::open(engine, &self.build.store)?
+                self.build
+                    .open_store(engine)?
                     .get_or_build_within(&bundle, &options, self.build.limits())?
                     .snapshot
             }
@@ -368,5 +387,7 @@ fn dispatch(engine: Engine, command: Command) -> Result<(), Error> {
         Command::Demo(args) => demo::run(&engine, args),
         Command::Serve(args) => serve::run(&engine, args),
         Command::Bench(args) => bench::run(&engine, args),
+        Command::Lambda(args) => lambda::run(&engine, args),
+        Command::Package(args) => lambda::package(&engine, args, Some(engine.v8_flags())),
     }
 }

@@ -1,5 +1,6 @@
-//! `coldstart serve BUNDLE [--store DIR] [--port N] [--workers N] [--timeout-ms N]
-//! [--max-heap-mb N] [--isolation per-worker|per-request] [--env NAME...]`
+//! `coldstart serve BUNDLE [--store DIR] [--state-dir DIR] [--port N] [--workers N]
+//! [--timeout-ms N] [--max-heap-mb N] [--isolation per-worker|per-request] [--env NAME...]
+//! [--static [PREFIX=]DIR...] [--template FILE]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
-use coldstart::server::{self, AppState};
+use coldstart::server::{self, AppState, ServeOptions, StaticMount};
 use coldstart::Error;
 
 use super::{BuildFlags, SandboxFlags};
@@ -20,12 +21,12 @@ pub struct ServeArgs {
     pub bundle: PathBuf,
     #[command(flatten)]
     pub build: BuildFlags,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: std::net::IpAddr,
-    /// Port (0 picks a free one; the chosen address is printed).
-    #[arg(long, default_value_t = 3000)]
-    pub port: u16,
+    /// Address to listen on [default: $HOST when it is an IP address, else 127.0.0.1].
+    #[arg(long)]
+    pub host: Option<std::net::IpAddr>,
+    /// Port; 0 picks a free one (the chosen address is printed) [default: $PORT, else 3000].
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Worker threads, one isolate each.
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
@@ -50,6 +51,15 @@ pub struct ServeArgs {
     /// On SIGTERM, how long in-flight requests may take to finish, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub drain_timeout_ms: u64,
+    /// Serve client assets: DIR at `/`, or PREFIX=DIR (repeatable; the first mount that has the
+    /// file answers, else the app does). Content types, Last-Modified/304, Range, precompressed
+    /// .br/.gz siblings, a year of immutable caching for content-hashed names.
+    #[arg(long = "static", value_name = "[PREFIX=]DIR")]
+    pub statics: Vec<StaticMount>,
+    /// Do not compress responses (by default whole HTML/JSON/text responses of 256 bytes or more
+    /// are sent br- or gzip-encoded when the client accepts it).
+    #[arg(long)]
+    pub no_compression: bool,
     /// For a `render(url)` module: the HTML template (Vite's `index.html`) whose
     /// `<!--app-html-->` and `<!--app-head-->` take each rendered page.
     #[arg(long, value_name = "FILE")]
@@ -59,7 +69,43 @@ pub struct ServeArgs {
 /// Heap limit per isolate when `serve` is given none.
 const DEFAULT_SERVE_HEAP_MB: usize = 512;
 
+/// The listening address: the flags, else `$HOST` (when an IP address) and `$PORT` (Cloud Run,
+/// Knative and Heroku-style platforms set `PORT`), else 127.0.0.1:3000.
+fn listen_address(args: &ServeArgs) -> Result<SocketAddr, Error> {
+    let host = match args.host {
+        Some(host) => host,
+        None => match std::env::var("HOST") {
+            Ok(text) => text.parse().unwrap_or_else(|_| {
+                tracing::warn!(host = %text, "HOST is not an IP address; listening on 127.0.0.1");
+                std::net::IpAddr::from([127, 0, 0, 1])
+            }),
+            Err(_) => std::net::IpAddr::from([127, 0, 0, 1]),
+        },
+    };
+    let port = match args.port {
+        Some(port) => port,
+        None => match std::env::var("PORT") {
+            Ok(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| Error::Invalid(format!("PORT=`{text}` is not a port number")))?,
+            Err(_) => 3000,
+        },
+    };
+    Ok(SocketAddr::new(host, port))
+}
+
 pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
+    // Everything that can be checked without V8 fails before the pool starts.
+    let listen = listen_address(&args)?;
+    server::statics::check(&args.statics)?;
+    let template = match &args.template {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::io("cannot read the template", path, e))?,
+        ),
+        None => None,
+    };
     let config = PoolConfig {
         workers: args.workers.max(1),
         queue_per_worker: args.queue.max(1),
@@ -83,31 +129,32 @@ pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
         store_dir: args.build.store.clone(),
         bundle_format: args.build.format,
         module_root: args.build.module_root.clone(),
+        state_dir: args.build.state_dir.clone(),
     };
     let pool = IsolatePool::start(engine, &args.bundle, config)?;
     let http = server::HttpOptions {
         header_read_timeout: Duration::from_millis(args.header_timeout_ms.max(1)),
         drain_timeout: Duration::from_millis(args.drain_timeout_ms),
     };
-    let template = match &args.template {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::io("cannot read the template", path, e))?,
-        ),
-        None => None,
-    };
-    let state = AppState::with_template(pool, args.bundle.clone(), http, template);
+    let state = AppState::with_options(
+        pool,
+        args.bundle.clone(),
+        ServeOptions {
+            http,
+            template,
+            statics: args.statics.clone(),
+            compression: !args.no_compression,
+        },
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::Invalid(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
-        let (listener, addr) = server::bind(SocketAddr::new(args.host, args.port))
+        let (listener, addr) = server::bind(listen)
             .await
-            .map_err(|e| {
-                Error::Invalid(format!("cannot listen on {}:{}: {e}", args.host, args.port))
-            })?;
+            .map_err(|e| Error::Invalid(format!("cannot listen on {listen}: {e}")))?;
         out!(
             "coldstart serving {} on http://{addr}",
             args.bundle.display()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::combinators::BoxBody;
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Frame;
 use hyper::body::Incoming;
@@ -24,6 +24,7 @@ use super::routing::{
     error_reply, handle_in_isolate, parse_cookies, parse_query, status_for, Reply, RequestData,
     Stage,
 };
+use super::statics::StaticMount;
 use crate::error::Error;
 use crate::pool::IsolatePool;
 use crate::ssr::SsrIsolate;
@@ -31,7 +32,7 @@ use crate::worker::{AppKind, ResponsePart, WorkerRequest};
 
 /// The body of every response: whole, or streamed from a worker (an error aborts the
 /// connection, so a client never mistakes a cut-off body for a complete one).
-pub type ResponseBody = BoxBody<Bytes, std::io::Error>;
+pub type ResponseBody = UnsyncBoxBody<Bytes, std::io::Error>;
 
 /// Largest request body accepted.
 pub const MAX_REQUEST_BODY: usize = 8 * 1024 * 1024;
@@ -50,6 +51,23 @@ pub struct AppState {
     /// The HTML template a `render(url)` module's output is placed into (at `<!--app-html-->`;
     /// without one the rendered HTML is the page).
     pub template: Option<Arc<str>>,
+    /// Folders of client assets, by URL prefix.
+    pub statics: Vec<StaticMount>,
+    /// Compress whole HTML/JSON/text responses (br or gzip, as the client accepts).
+    pub compression: bool,
+}
+
+/// What `serve` does besides running the bundle.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Connection settings.
+    pub http: HttpOptions,
+    /// The template of a `render(url)` module.
+    pub template: Option<String>,
+    /// Client asset folders.
+    pub statics: Vec<StaticMount>,
+    /// Response compression.
+    pub compression: bool,
 }
 
 /// Connection settings of the HTTP server.
@@ -79,23 +97,30 @@ impl AppState {
 
     /// State for `pool` serving `bundle_path` with connection settings `http`.
     pub fn with_http(pool: IsolatePool, bundle_path: PathBuf, http: HttpOptions) -> Arc<Self> {
-        Self::with_template(pool, bundle_path, http, None)
+        Self::with_options(
+            pool,
+            bundle_path,
+            ServeOptions {
+                http,
+                ..ServeOptions::default()
+            },
+        )
     }
 
-    /// Like [`AppState::with_http`], with the HTML template a `render(url)` module's output goes
-    /// into.
-    pub fn with_template(
+    /// State for `pool` serving `bundle_path` with everything `options` adds.
+    pub fn with_options(
         pool: IsolatePool,
         bundle_path: PathBuf,
-        http: HttpOptions,
-        template: Option<String>,
+        options: ServeOptions,
     ) -> Arc<Self> {
         Arc::new(AppState {
             pool,
             bundle_path,
             metrics: HttpMetrics::default(),
-            http,
-            template: template.map(Arc::from),
+            http: options.http,
+            template: options.template.map(Arc::from),
+            statics: options.statics,
+            compression: options.compression,
         })
     }
 }
@@ -117,25 +142,139 @@ pub async fn reload(state: &Arc<AppState>) -> Reply {
     }
 }
 
-/// Handles one HTTP request.
+/// Handles one HTTP request: client assets, then the app (or the admin endpoints). Every
+/// response carries an `x-request-id` (the client's, when it sent a sane one) and produces one
+/// access-log line when its body is done.
 pub async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
     let head_only = request.method() == Method::HEAD;
-    let response = match dispatch(&state, request).await {
-        Answer::Whole(reply) => to_response(reply, head_only),
-        Answer::Streamed(response) => response,
+    let request_id = request_id(request.headers().get(X_REQUEST_ID));
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let statics = if state.statics.is_empty() {
+        None
+    } else {
+        super::statics::serve(&state.statics, &request).await
     };
-    state
-        .metrics
-        .observe(response.status().as_u16(), started.elapsed());
-    Ok(response)
+    let mut response = match statics {
+        Some(response) => response,
+        None => match dispatch(&state, request).await {
+            Answer::Whole(reply) => to_response(reply, head_only),
+            Answer::Streamed(mut response) => {
+                response.extensions_mut().insert(Streamed);
+                response
+            }
+        },
+    };
+    let status = response.status().as_u16();
+    state.metrics.observe(status, started.elapsed());
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    let line = AccessLine {
+        method,
+        path,
+        status,
+        generation: state.pool.generation(),
+        request_id,
+        started,
+        bytes: 0,
+    };
+    Ok(response.map(|body| BodyExt::boxed_unsync(LoggedBody { inner: body, line })))
+}
+
+/// The header carrying a request's id.
+pub const X_REQUEST_ID: &str = "x-request-id";
+
+/// Marks a response whose body a worker is still streaming (never compressed: compression
+/// would hold chunks back).
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed;
+
+/// The client's request id when it is short printable ASCII, else a new random one.
+fn request_id(given: Option<&HeaderValue>) -> String {
+    if let Some(value) = given.and_then(|v| v.to_str().ok()) {
+        if !value.is_empty() && value.len() <= 128 && value.bytes().all(|b| b.is_ascii_graphic()) {
+            return value.to_string();
+        }
+    }
+    let mut bytes = [0u8; 12];
+    if crate::runtime::crypto::os_random(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes.copy_from_slice(&nanos.to_le_bytes()[..12]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One access-log line, written when the response body is done (or dropped).
+struct AccessLine {
+    method: Method,
+    path: String,
+    status: u16,
+    generation: u64,
+    request_id: String,
+    started: Instant,
+    bytes: u64,
+}
+
+/// A response body that counts its bytes (before compression) and logs the access line when it
+/// is dropped.
+struct LoggedBody {
+    inner: ResponseBody,
+    line: AccessLine,
+}
+
+impl hyper::body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let std::task::Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                self.line.bytes += data.len() as u64;
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        let line = &self.line;
+        tracing::info!(
+            target: "coldstart::access",
+            method = %line.method,
+            path = %line.path,
+            status = line.status,
+            bytes = line.bytes,
+            ms = format_args!("{:.2}", line.started.elapsed().as_secs_f64() * 1000.0),
+            generation = line.generation,
+            request_id = %line.request_id,
+            "request"
+        );
+    }
 }
 
 /// What a request gets: a whole reply, or a worker's response with its body still streaming.
-enum Answer {
+pub(crate) enum Answer {
     Whole(Reply),
     Streamed(Response<ResponseBody>),
 }
@@ -183,6 +322,18 @@ async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Answer {
         // A malformed body (bad chunk size, truncated chunk): the client's fault.
         Err(_) => return Answer::Whole(Reply::text(400, "Bad Request: malformed request body\n")),
     };
+    answer(state, parts, body).await
+}
+
+/// Answers a request whose body has been read: runs the bundle (Rex routing, a module worker's
+/// `fetch`, or a render module) on a pool worker. Shared by the HTTP server and the Lambda
+/// runtime.
+pub(crate) async fn answer(
+    state: &Arc<AppState>,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Answer {
+    let path = parts.uri.path().to_string();
     let mut headers: BTreeMap<String, String> = BTreeMap::new();
     let mut header_list = Vec::with_capacity(parts.headers.len());
     for (name, value) in parts.headers.iter() {
@@ -332,7 +483,7 @@ fn streamed_response(
     headers: Vec<(String, String)>,
     receiver: tokio::sync::mpsc::UnboundedReceiver<Message>,
 ) -> Response<ResponseBody> {
-    let mut response = Response::new(BodyExt::boxed(WorkerBody {
+    let mut response = Response::new(BodyExt::boxed_unsync(WorkerBody {
         receiver: Some(receiver),
     }));
     *response.status_mut() =
@@ -372,8 +523,21 @@ pub async fn serve(
                 };
                 let _ = stream.set_nodelay(true);
                 let header_read_timeout = state.http.header_read_timeout;
+                let compression = state.compression;
                 let state = state.clone();
-                let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                let handler = tower::service_fn(move |req| handle(state.clone(), req));
+                let service = hyper_util::service::TowerToHyperService::new(
+                    tower::ServiceBuilder::new()
+                        .map_response(|response: Response<_>| response.map(box_any_body))
+                        .layer(
+                            tower_http::compression::CompressionLayer::new().compress_when(
+                                move |status, version, headers: &hyper::HeaderMap, extensions: &hyper::http::Extensions| {
+                                    compression && compressible(status, version, headers, extensions)
+                                },
+                            ),
+                        )
+                        .service(handler),
+                );
                 // The header-read timer also runs while a keep-alive connection waits for its
                 // next request, so it bounds idle connections too (slowloris included).
                 let connection = hyper::server::conn::http1::Builder::new()
@@ -400,6 +564,42 @@ pub async fn serve(
     Ok(())
 }
 
+/// Whether a response is worth compressing: whole (not streamed by a worker) text, HTML, JSON,
+/// JavaScript, CSS, SVG or XML of at least 256 bytes that is not already encoded (tower-http
+/// skips encoded responses itself).
+fn compressible(
+    _status: StatusCode,
+    _version: hyper::Version,
+    headers: &hyper::HeaderMap,
+    extensions: &hyper::http::Extensions,
+) -> bool {
+    if extensions.get::<Streamed>().is_some() {
+        return false;
+    }
+    let kind = headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let textual = kind.starts_with("text/")
+        || ["json", "javascript", "xml", "svg"]
+            .iter()
+            .any(|k| kind.contains(k));
+    let length = headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    textual && length.is_none_or(|n| n >= 256)
+}
+
+fn box_any_body<B>(body: B) -> ResponseBody
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    body.map_err(|e| std::io::Error::other(e.to_string()))
+        .boxed_unsync()
+}
+
 /// Binds `addr` (port 0 picks a free port) and returns the listener and its address.
 ///
 /// # Errors
@@ -410,13 +610,15 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener,
     Ok((listener, local))
 }
 
-fn to_response(reply: Reply, head_only: bool) -> Response<ResponseBody> {
+pub(crate) fn to_response(reply: Reply, head_only: bool) -> Response<ResponseBody> {
     let body = if head_only {
         Bytes::new()
     } else {
         Bytes::from(reply.body)
     };
-    let body = Full::new(body).map_err(|never| match never {}).boxed();
+    let body = Full::new(body)
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -13,7 +13,11 @@
 pub mod http;
 pub mod metrics;
 pub mod routing;
+pub mod statics;
 
-pub use http::{bind, handle, reload, serve, AppState, HttpOptions, MAX_REQUEST_BODY};
+pub use http::{
+    bind, handle, reload, serve, AppState, HttpOptions, ServeOptions, MAX_REQUEST_BODY,
+};
 pub use metrics::{render_metrics, HttpMetrics};
 pub use routing::{handle_in_isolate, status_for, Reply, RequestData, Stage};
+pub use statics::StaticMount;

@@ -5,6 +5,11 @@
 //! write — and a file is never modified in place once it exists (mapped readers stay valid). Two
 //! processes building the same key race harmlessly: both renames install a complete, valid file.
 //! A store failure on the read path is a logged miss, never an error.
+//!
+//! A read-only deploy (a snapshot baked into a container image or a Lambda zip) opens the baked
+//! directory with a writable *state directory* ([`SnapshotStore::with_state_dir`]): snapshots
+//! are found in either, and everything written — a rebuilt snapshot, `CURRENT`, temp files —
+//! goes to the state directory only; the baked directory is never written.
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -30,7 +35,10 @@ const TEMP_PREFIX: &str = ".tmp-";
 #[derive(Debug, Clone)]
 pub struct SnapshotStore {
     engine: Engine,
+    /// Where snapshots and pointers are written (and looked up first).
     dir: PathBuf,
+    /// A read-only layer looked up after `dir` (the baked store of a read-only deploy).
+    baked: Option<PathBuf>,
     map_options: MapOptions,
 }
 
@@ -67,8 +75,39 @@ impl SnapshotStore {
         Ok(SnapshotStore {
             engine: *engine,
             dir,
+            baked: None,
             map_options: MapOptions::default(),
         })
+    }
+
+    /// Opens the store at `baked` without ever writing to it (it need not be writable, and is
+    /// not created): snapshots are looked up in `state_dir` (created if needed) and then in
+    /// `baked`; builds, pointers and temp files go to `state_dir`. `CURRENT` is `state_dir`'s,
+    /// else `baked`'s.
+    ///
+    /// # Errors
+    /// `state_dir` cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coldstart::{Engine, EngineConfig, SnapshotStore};
+    ///
+    /// let engine = Engine::init(EngineConfig::default())?;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = SnapshotStore::with_state_dir(&engine, dir.path().join("baked"), dir.path().join("state"))?;
+    /// assert_eq!(store.dir(), dir.path().join("state"));
+    /// assert!(!dir.path().join("baked").exists(), "the baked directory is never created or written");
+    /// # Ok::<(), coldstart::Error>(())
+    /// ```
+    pub fn with_state_dir(
+        engine: &Engine,
+        baked: impl Into<PathBuf>,
+        state_dir: impl Into<PathBuf>,
+    ) -> Result<Self> {
+        let mut store = Self::open(engine, state_dir)?;
+        store.baked = Some(baked.into());
+        Ok(store)
     }
 
     /// Sets how snapshot files are mapped.
@@ -95,10 +134,11 @@ impl SnapshotStore {
 
     /// The verified snapshot for `key`, or `None` if absent or unusable (logged).
     pub fn get(&self, key: &[u8; 32]) -> Option<Snapshot> {
-        let path = self.path_for(key);
-        if !path.exists() {
-            return None;
-        }
+        let name = format!("{}.snap", hex(key));
+        let path = std::iter::once(&self.dir)
+            .chain(self.baked.as_ref())
+            .map(|dir| dir.join(&name))
+            .find(|path| path.exists())?;
         match Snapshot::open_with(&self.engine, &path, self.map_options) {
             Ok(snapshot) if snapshot.key() == *key => Some(snapshot),
             Ok(snapshot) => {
@@ -207,8 +247,12 @@ impl SnapshotStore {
     }
 
     fn read_pointer(&self, name: &str) -> Option<[u8; 32]> {
-        let text = fs::read_to_string(self.dir.join(name)).ok()?;
-        parse_key(text.trim())
+        let read = |dir: &Path| {
+            fs::read_to_string(dir.join(name))
+                .ok()
+                .and_then(|text| parse_key(text.trim()))
+        };
+        read(&self.dir).or_else(|| self.baked.as_deref().and_then(read))
     }
 
     /// Key of the current snapshot, if one was set.
@@ -231,9 +275,7 @@ impl SnapshotStore {
                 // Already current: nothing to write (a start from a warm store writes nothing).
                 return Ok(());
             }
-            {
-                self.write_atomically(&self.dir.join(PREVIOUS), &[hex(&old).as_bytes()])?;
-            }
+            self.write_atomically(&self.dir.join(PREVIOUS), &[hex(&old).as_bytes()])?;
         }
         self.write_atomically(&self.dir.join(CURRENT), &[hex(key).as_bytes()])
     }

@@ -104,6 +104,7 @@ js_tests! {
     streams => "streams.test.js",
     timers => "timers.test.js",
     url => "url.test.js",
+    worker => "worker.test.js",
 }
 
 #[test]
@@ -120,6 +121,7 @@ fn every_js_test_file_is_wired_up() {
         "streams",
         "timers",
         "url",
+        "worker",
     ];
     let mut found: Vec<String> = std::fs::read_dir(root().join("tests/js"))
         .unwrap()

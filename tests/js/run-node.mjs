@@ -13,6 +13,9 @@ import { tmpdir } from "node:os";
 import { join, isAbsolute, sep } from "node:path";
 import { createHash, createHmac, randomFillSync, randomUUID } from "node:crypto";
 import vm from "node:vm";
+import { AsyncLocalStorage } from "node:async_hooks";
+
+const continuationData = new AsyncLocalStorage();
 
 const here = new URL(".", import.meta.url).pathname;
 const jsDir = here + "../../src/js/";
@@ -191,6 +194,21 @@ function makeHost(internals, root) {
     now,
     time_origin: () => origin,
     queue_microtask: (fn) => queueMicrotask(fn),
+    // V8's continuation-preserved embedder data, as Node exposes it: a store that follows
+    // promise continuations (AsyncLocalStorage, 60_worker.js).
+    cped_get: () => continuationData.getStore(),
+    cped_set: (value) => continuationData.enterWith(value),
+    // A module worker's response parts and ASSETS only exist inside coldstart's server.
+    response_head: () => {
+      throw new TypeError("no request is being answered");
+    },
+    response_chunk: () => {
+      throw new TypeError("no request is being answered");
+    },
+    response_end: () => {
+      throw new TypeError("no request is being answered");
+    },
+    asset_read: () => null,
     timer_start: (id, delay) => {
       if (!Number.isInteger(id) || id <= 0) throw new TypeError("timer id must be a positive integer");
       timers.set(id, { due: now() + Math.max(0, Number(delay) || 0), seq: ++seq });
