@@ -33,17 +33,24 @@ pub struct LambdaArgs {
     #[command(flatten)]
     pub build: BuildFlags,
     #[command(flatten)]
+    pub function: FunctionFlags,
+    /// Isolates (one invocation runs at a time per Lambda execution environment).
+    #[arg(long, default_value_t = 1)]
+    pub workers: usize,
+}
+
+/// What a Lambda function runs with (given to `lambda`, and to `package` for its bootstrap).
+#[derive(Debug, Args)]
+pub struct FunctionFlags {
+    #[command(flatten)]
     pub sandbox: SandboxFlags,
     /// Per-invocation deadline in milliseconds (keep it below the function's timeout).
     #[arg(long, value_name = "MS", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Isolates (one invocation runs at a time per Lambda execution environment).
-    #[arg(long, default_value_t = 1)]
-    pub workers: usize,
     /// Answer in response-streaming mode (Function URLs with `InvokeMode: RESPONSE_STREAM`).
     #[arg(long)]
     pub stream: bool,
-    /// For a `render(url)` module: the HTML template.
+    /// For a `render(url)` module: the HTML template (`package` copies it in).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
 }
@@ -59,21 +66,12 @@ pub struct PackageArgs {
     #[command(flatten)]
     pub build: BuildFlags,
     #[command(flatten)]
-    pub sandbox: SandboxFlags,
-    /// Per-invocation deadline in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 10_000)]
-    pub timeout_ms: u64,
-    /// Response-streaming mode.
-    #[arg(long)]
-    pub stream: bool,
-    /// For a `render(url)` module: the HTML template (copied into the package).
-    #[arg(long, value_name = "FILE")]
-    pub template: Option<PathBuf>,
+    pub function: FunctionFlags,
 }
 
 /// The init phase: the pool, with its isolate restored.
 fn init(engine: &Engine, args: &LambdaArgs) -> Result<Arc<AppState>, Error> {
-    let template = match &args.template {
+    let template = match &args.function.template {
         Some(path) => Some(
             std::fs::read_to_string(path)
                 .map_err(|e| Error::io("cannot read the template", path, e))?,
@@ -89,7 +87,10 @@ fn init(engine: &Engine, args: &LambdaArgs) -> Result<Arc<AppState>, Error> {
     let config = PoolConfig {
         workers: args.workers.max(1),
         queue_per_worker: 16,
-        ssr: args.sandbox.config(Duration::from_millis(args.timeout_ms)),
+        ssr: args
+            .function
+            .sandbox
+            .config(Duration::from_millis(args.function.timeout_ms)),
         build: args.build.options()?,
         build_limits: args.build.limits(),
         build_mode: BuildMode::InProcess,
@@ -151,7 +152,7 @@ pub fn run(engine: &Engine, args: LambdaArgs) -> Result<(), Error> {
             return Err(error);
         }
     };
-    runtime.block_on(coldstart::lambda::run(state, args.stream))
+    runtime.block_on(coldstart::lambda::run(state, args.function.stream))
 }
 
 /// Quotes `word` for a POSIX shell.
@@ -185,7 +186,7 @@ fn forwarded_flags(
         "--build-max-heap-mb".to_string(),
         args.build.build_max_heap_mb.to_string(),
         "--timeout-ms".to_string(),
-        args.timeout_ms.to_string(),
+        args.function.timeout_ms.to_string(),
     ];
     let mut pair = |flag: &str, value: &str| {
         flags.push(flag.to_string());
@@ -194,16 +195,16 @@ fn forwarded_flags(
     for warmup in &args.build.warmup {
         pair("--warmup", warmup);
     }
-    for name in &args.sandbox.env {
+    for name in &args.function.sandbox.env {
         pair("--env", name);
     }
-    for (name, value) in &args.sandbox.vars {
+    for (name, value) in &args.function.sandbox.vars {
         pair("--var", &format!("{name}={value}"));
     }
-    for origin in &args.sandbox.allow_origin {
+    for origin in &args.function.sandbox.allow_origin {
         pair("--allow-origin", origin);
     }
-    if let Some(mb) = args.sandbox.max_heap_mb {
+    if let Some(mb) = args.function.sandbox.max_heap_mb {
         pair("--max-heap-mb", &mb.to_string());
     }
     if let Some(template) = template {
@@ -215,7 +216,7 @@ fn forwarded_flags(
     if args.build.allow_pending_timers {
         flags.push("--allow-pending-timers".to_string());
     }
-    if args.stream {
+    if args.function.stream {
         flags.push("--stream".to_string());
     }
     flags
@@ -280,14 +281,14 @@ pub fn package(engine: &Engine, args: PackageArgs, v8_flags: Option<&str>) -> Re
             format!("bundle/{}", bundle.name())
         }
     };
-    let template = match &args.template {
+    let template = match &args.function.template {
         Some(path) => {
             copy_file(path, &out.join("template.html"))?;
             Some("template.html")
         }
         None => None,
     };
-    let assets = match &args.sandbox.assets {
+    let assets = match &args.function.sandbox.assets {
         Some(dir) => {
             copy_tree(dir, &out.join("assets"))?;
             Some("assets")

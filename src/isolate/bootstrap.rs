@@ -157,6 +157,27 @@ pub(crate) fn bootstrap<'s>(
     Ok(internals)
 }
 
+/// The origin of a script or module named `resource` (its name in stack traces), at line 0.
+pub(crate) fn script_origin<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    resource: v8::Local<'s, v8::String>,
+    is_module: bool,
+) -> v8::ScriptOrigin<'s> {
+    v8::ScriptOrigin::new(
+        scope,
+        resource.into(),
+        0,
+        0,
+        false,
+        0,
+        None,
+        false,
+        false,
+        is_module,
+        None,
+    )
+}
+
 /// Compiles and runs a classic script named `name`.
 // A cold path: the error is converted into the boxed `Error::Js` by every caller.
 #[allow(clippy::result_large_err)]
@@ -173,19 +194,7 @@ pub(crate) fn evaluate_script<'s>(
             ..JsError::default()
         });
     };
-    let origin = v8::ScriptOrigin::new(
-        tc,
-        resource.into(),
-        0,
-        0,
-        false,
-        0,
-        None,
-        false,
-        false,
-        false,
-        None,
-    );
+    let origin = script_origin(tc, resource, false);
     let Some(script) = v8::Script::compile(tc, code, Some(&origin)) else {
         return Err(js_error_from(tc, ""));
     };

@@ -102,19 +102,7 @@ fn compile<'s>(
         });
     };
     let resource = v8_str(tc, name);
-    let origin = v8::ScriptOrigin::new(
-        tc,
-        resource.into(),
-        0,
-        0,
-        false,
-        0,
-        None,
-        false,
-        false,
-        true,
-        None,
-    );
+    let origin = super::bootstrap::script_origin(tc, resource, true);
     let mut source = v8::script_compiler::Source::new(code, Some(&origin));
     let options = if eager {
         v8::script_compiler::CompileOptions::EagerCompile

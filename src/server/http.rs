@@ -483,9 +483,23 @@ fn streamed_response(
     headers: Vec<(String, String)>,
     receiver: tokio::sync::mpsc::UnboundedReceiver<Message>,
 ) -> Response<ResponseBody> {
-    let mut response = Response::new(BodyExt::boxed_unsync(WorkerBody {
-        receiver: Some(receiver),
-    }));
+    response_with(
+        status,
+        headers,
+        BodyExt::boxed_unsync(WorkerBody {
+            receiver: Some(receiver),
+        }),
+    )
+}
+
+/// A response with `status` (500 when out of range), the valid ones of `headers` (others are
+/// dropped) and `body`.
+fn response_with(
+    status: u16,
+    headers: impl IntoIterator<Item = (String, String)>,
+    body: ResponseBody,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(body);
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in headers {
@@ -619,16 +633,5 @@ pub(crate) fn to_response(reply: Reply, head_only: bool) -> Response<ResponseBod
     let body = Full::new(body)
         .map_err(|never| match never {})
         .boxed_unsync();
-    let mut response = Response::new(body);
-    *response.status_mut() =
-        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (k, v) in reply.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(&v),
-        ) {
-            response.headers_mut().append(name, value);
-        }
-    }
-    response
+    response_with(reply.status, reply.headers, body)
 }

@@ -46,6 +46,10 @@ async fn api(
     request: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().to_string();
+    let streaming = request
+        .headers()
+        .get("lambda-runtime-function-response-mode")
+        .is_some_and(|v| v == "streaming");
     let error_type = request
         .headers()
         .get("lambda-runtime-function-error-type")
@@ -53,7 +57,20 @@ async fn api(
         .unwrap_or("")
         .to_string();
     let body = request.into_body().collect().await.unwrap().to_bytes();
-    let parsed = || serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null);
+    // A streamed response is a JSON prelude (status, headers, cookies), eight NUL bytes, then
+    // the body (the documented http-integration-response format).
+    let parsed = || {
+        if streaming {
+            let split = body
+                .windows(8)
+                .position(|w| w == [0u8; 8])
+                .unwrap_or(body.len());
+            let prelude = serde_json::from_slice::<Value>(&body[..split]).unwrap_or(Value::Null);
+            let rest = body.get(split + 8..).unwrap_or_default();
+            return json!({ "prelude": prelude, "body": String::from_utf8_lossy(rest) });
+        }
+        serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)
+    };
     let ok = |status: u16| {
         Response::builder()
             .status(status)
@@ -512,4 +529,41 @@ fn init_and_first_invocation_of_the_fixtures() {
             first[first.len() / 2]
         );
     }
+}
+
+#[test]
+fn streaming_mode_sends_the_prelude_then_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    write_worker(
+        dir.path(),
+        "export default { fetch() {\n\
+           const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('shell;')); \
+             setTimeout(() => { c.enqueue(new TextEncoder().encode('rest')); c.close(); }, 20); } });\n\
+           return new Response(body, { status: 201, headers: { 'content-type': 'text/html', 'set-cookie': 's=1' } }); } };",
+    );
+    let api = RuntimeApi::start(vec![(
+        "stream".into(),
+        http_api_event("GET", "/", None, "abcdefg.lambda-url.eu-west-1.on.aws"),
+    )]);
+    let mut child = lambda(
+        dir.path(),
+        &api,
+        &["worker.mjs", "--store", "store", "--stream"],
+    );
+    api.wait_for(
+        Duration::from_secs(30),
+        "answered the streamed event",
+        |r| !r.responses.is_empty() || !r.errors.is_empty(),
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let recorded = api.recorded.lock().unwrap();
+    let response = &recorded.responses[0].1;
+    assert_eq!(response["prelude"]["statusCode"], 201, "{response}");
+    assert_eq!(
+        response["prelude"]["headers"]["content-type"], "text/html",
+        "{response}"
+    );
+    assert_eq!(response["prelude"]["cookies"], json!(["s=1"]), "{response}");
+    assert_eq!(response["body"], "shell;rest");
 }
