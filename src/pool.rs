@@ -811,6 +811,8 @@ fn build_in_child(
         .arg(store.dir())
         .arg("--json")
         .arg("--exit-with-parent")
+        .arg("--parent-pid")
+        .arg(std::process::id().to_string())
         .arg("--options-json")
         .arg(options)
         .arg("--build-timeout-ms")

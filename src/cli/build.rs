@@ -32,12 +32,20 @@ pub struct BuildArgs {
     /// Exit when the parent process dies (a reload build started by `serve`).
     #[arg(long, hide = true)]
     pub exit_with_parent: bool,
+    /// The parent to watch with --exit-with-parent (default: the parent at start). Given by
+    /// the pool, so a parent killed before this process got here is noticed too.
+    #[arg(long, value_name = "PID", hide = true, requires = "exit_with_parent")]
+    pub parent_pid: Option<u32>,
 }
 
 /// Ends this process soon after its parent dies, so that a child build never outlives the
 /// server that started it (the parent's own deadline kills it in every other case).
-fn exit_with_parent() {
-    let parent = std::os::unix::process::parent_id();
+fn exit_with_parent(expected: Option<u32>) {
+    let parent = expected.unwrap_or_else(std::os::unix::process::parent_id);
+    if std::os::unix::process::parent_id() != parent {
+        // The parent died before this process started watching it.
+        std::process::exit(1);
+    }
     let spawned = std::thread::Builder::new()
         .name("parent-watch".to_string())
         .spawn(move || loop {
@@ -53,7 +61,7 @@ fn exit_with_parent() {
 
 pub fn run(engine: &coldstart::Engine, args: BuildArgs) -> Result<(), Error> {
     if args.exit_with_parent {
-        exit_with_parent();
+        exit_with_parent(args.parent_pid);
     }
     let bundle = args.flags.bundle(&args.bundle)?;
     let store = args.flags.open_store(engine)?;

@@ -812,3 +812,27 @@ fn module_bundles_are_contained_at_build_and_fresh_too() {
         }
     }
 }
+
+#[test]
+fn a_child_build_whose_parent_died_before_it_started_exits() {
+    // The pool names itself as the parent: a build whose named parent is not its parent (killed
+    // before the child got to watch it) must not run on.
+    let dir = tempfile::tempdir().unwrap();
+    hazard(dir.path(), "hang.js", "for (;;) {}");
+    let started = Instant::now();
+    let out = run_within(
+        dir.path(),
+        &[
+            "build",
+            "hang.js",
+            "--store",
+            "store",
+            "--exit-with-parent",
+            "--parent-pid",
+            "1",
+        ],
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
