@@ -7,6 +7,7 @@
 //! I/O. The root is the entry's folder, widened while relative specifiers (`'../x.js'`) in the
 //! files reach above it — how SvelteKit's `_worker.js` reaches `../output/server/`.
 
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -215,16 +216,37 @@ impl ModuleFiles {
     }
 }
 
+/// How much of a large file's head and tail [`looks_like_module`] reads.
+const SNIFF_BYTES: u64 = 64 * 1024;
+
 /// Whether `path` holds an ES module: `.mjs` always, `.cjs` never, otherwise a line that starts
-/// with an `import` or `export` statement.
+/// with an `import` or `export` statement within the file's first or last 64 KiB (bundlers put
+/// imports first and exports last; `--format module` covers the rest). Reading only that much
+/// keeps detection off a script's start-up path.
 pub(crate) fn looks_like_module(path: &Path) -> Result<bool> {
+    use std::io::{Seek, SeekFrom};
     match path.extension().and_then(|e| e.to_str()) {
         Some("mjs") => return Ok(true),
         Some("cjs") => return Ok(false),
         _ => {}
     }
-    let text = std::fs::read(path).map_err(|e| Error::io("cannot read bundle", path, e))?;
-    Ok(has_module_syntax(&String::from_utf8_lossy(&text)))
+    let fail = |e| Error::io("cannot read bundle", path, e);
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let len = file.metadata().map_err(fail)?.len();
+    let mut read_at = |offset: u64, max: u64| -> Result<Vec<u8>> {
+        file.seek(SeekFrom::Start(offset)).map_err(fail)?;
+        let mut buffer = Vec::with_capacity(max as usize);
+        (&mut file)
+            .take(max)
+            .read_to_end(&mut buffer)
+            .map_err(fail)?;
+        Ok(buffer)
+    };
+    let sniff = |bytes: &[u8]| has_module_syntax(&String::from_utf8_lossy(bytes));
+    if len <= 2 * SNIFF_BYTES {
+        return Ok(sniff(&read_at(0, len)?));
+    }
+    Ok(sniff(&read_at(0, SNIFF_BYTES)?) || sniff(&read_at(len - SNIFF_BYTES, SNIFF_BYTES)?))
 }
 
 /// An `import`/`export` statement: the keyword at the start of a line or right after `;` or
@@ -232,11 +254,8 @@ pub(crate) fn looks_like_module(path: &Path) -> Result<bool> {
 /// (not `import(`, `import.meta` or an identifier such as `exports`).
 pub(crate) fn has_module_syntax(source: &str) -> bool {
     let bytes = source.as_bytes();
-    for keyword in ["import", "export"] {
-        let mut from = 0;
-        while let Some(found) = source[from..].find(keyword) {
-            let at = from + found;
-            from = at + keyword.len();
+    for keyword in [&b"import"[..], &b"export"[..]] {
+        for at in memchr::memmem::find_iter(bytes, keyword) {
             let before = bytes[..at]
                 .iter()
                 .rev()
@@ -245,13 +264,14 @@ pub(crate) fn has_module_syntax(source: &str) -> bool {
             if !matches!(before, None | Some(b'\n' | b';' | b'}')) {
                 continue;
             }
-            let rest = &source[from..];
-            let next = rest.trim_start_matches([' ', '\t']);
-            let spaced = next.len() != rest.len();
-            let statement = match next.as_bytes().first() {
-                Some(b'{' | b'*' | b'"' | b'\'') => true,
-                Some(c) if spaced && (c.is_ascii_alphabetic() || *c == b'_' || *c == b'$') => true,
-                _ => false,
+            let rest = &bytes[at + keyword.len()..];
+            let next = rest.iter().position(|b| !matches!(b, b' ' | b'\t'));
+            let statement = match next.map(|i| (i, rest[i])) {
+                Some((_, b'{' | b'*' | b'"' | b'\'')) => true,
+                Some((spaces, c)) => {
+                    spaces > 0 && (c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+                }
+                None => false,
             };
             if statement {
                 return true;
@@ -472,6 +492,34 @@ mod tests {
             0,
             "only specifiers that start a string count"
         );
+    }
+
+    #[test]
+    fn large_files_are_sniffed_at_head_and_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let filler = "var x = 1;\n".repeat(20_000);
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let tail = write(
+            "tail.js",
+            format!("{filler}function r() {{}}\nexport {{ r as render }};\n"),
+        );
+        let head = write(
+            "head.js",
+            format!("import {{ a }} from './a.js';\n{filler}"),
+        );
+        let script = write(
+            "script.js",
+            format!("{filler}globalThis.__rex_render_page = () => '';\n"),
+        );
+        assert!(looks_like_module(&tail).unwrap());
+        assert!(looks_like_module(&head).unwrap());
+        assert!(!looks_like_module(&script).unwrap());
+        assert!(looks_like_module(&write("m.mjs", "x".into())).unwrap());
+        assert!(!looks_like_module(&write("c.cjs", "export {}".into())).unwrap());
     }
 
     #[test]
