@@ -334,46 +334,7 @@ pub(crate) async fn answer(
     body: Bytes,
 ) -> Answer {
     let path = parts.uri.path().to_string();
-    let mut headers: BTreeMap<String, String> = BTreeMap::new();
-    let mut header_list = Vec::with_capacity(parts.headers.len());
-    for (name, value) in parts.headers.iter() {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        header_list.push((name.as_str().to_string(), value.clone()));
-        headers
-            .entry(name.as_str().to_string())
-            .and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&value);
-            })
-            .or_insert(value);
-    }
-    let url = parts
-        .uri
-        .path_and_query()
-        .map(|pq| pq.as_str().to_string())
-        .unwrap_or_else(|| path.clone());
-    // A worker sees the full URL, its host from the Host header (as workerd builds it).
-    let host = headers
-        .get("host")
-        .cloned()
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".to_string());
-    let worker_request = WorkerRequest {
-        method: parts.method.as_str().to_string(),
-        url: format!("http://{host}{url}"),
-        headers: header_list,
-        body: (!body.is_empty()).then(|| body.to_vec()),
-    };
-    let data = RequestData {
-        method: parts.method.as_str().to_string(),
-        url: url.clone(),
-        path: path.clone(),
-        query: parse_query(parts.uri.query()),
-        cookies: parse_cookies(headers.get("cookie")),
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    let method = data.method.clone();
+    let method = parts.method.clone();
     let template = state.template.clone();
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Message>();
     let to_isolate = sender.clone();
@@ -382,7 +343,7 @@ pub(crate) async fn answer(
     let pool_state = state.clone();
     tokio::spawn(async move {
         let job = pool_state.pool.execute(move |iso| {
-            answer_in_isolate(iso, data, worker_request, template.as_deref(), to_isolate)
+            answer_in_isolate(iso, &parts, body, template.as_deref(), to_isolate)
         });
         if let Err(error) = job.await {
             match &error {
@@ -402,21 +363,22 @@ pub(crate) async fn answer(
     }
 }
 
-/// Runs on a pool worker: answers with whatever the bundle is.
+/// Runs on a pool worker: answers with whatever the bundle is, building only the request form
+/// that kind of bundle takes.
 fn answer_in_isolate(
     iso: &mut SsrIsolate,
-    data: RequestData,
-    request: WorkerRequest,
+    parts: &hyper::http::request::Parts,
+    body: Bytes,
     template: Option<&str>,
     sender: tokio::sync::mpsc::UnboundedSender<Message>,
 ) -> Result<(), Error> {
     match iso.app_kind() {
         AppKind::Rex => {
-            let reply = handle_in_isolate(iso, data)?;
+            let reply = handle_in_isolate(iso, rex_request(parts, &body))?;
             let _ = sender.send(Message::Reply(reply));
         }
         AppKind::Render => {
-            let page = iso.render_url(&data.url)?;
+            let page = iso.render_url(path_and_query(parts))?;
             let html = match template {
                 Some(template) => page.in_template(template),
                 None => page.html.clone(),
@@ -428,7 +390,7 @@ fn answer_in_isolate(
         }
         AppKind::Fetch => {
             iso.fetch(
-                &request,
+                &worker_request(parts, body),
                 Box::new(move |part| {
                     let _ = sender.send(Message::Part(part));
                 }),
@@ -436,6 +398,64 @@ fn answer_in_isolate(
         }
     }
     Ok(())
+}
+
+fn path_and_query(parts: &hyper::http::request::Parts) -> &str {
+    parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str())
+        .unwrap_or_else(|| parts.uri.path())
+}
+
+/// A header's value as text (invalid UTF-8 replaced).
+fn header_text(value: &HeaderValue) -> String {
+    String::from_utf8_lossy(value.as_bytes()).into_owned()
+}
+
+/// The request as the Rex routing takes it: headers joined by name, query and cookies parsed.
+fn rex_request(parts: &hyper::http::request::Parts, body: &[u8]) -> RequestData {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    for (name, value) in parts.headers.iter() {
+        let value = header_text(value);
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|v| {
+                v.push_str(", ");
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    RequestData {
+        method: parts.method.as_str().to_string(),
+        url: path_and_query(parts).to_string(),
+        path: parts.uri.path().to_string(),
+        query: parse_query(parts.uri.query()),
+        cookies: parse_cookies(headers.get("cookie")),
+        headers,
+        body: String::from_utf8_lossy(body).into_owned(),
+    }
+}
+
+/// The request as a module worker's `fetch` takes it: the full URL, its host from the `Host`
+/// header (as workerd builds it), every header in order.
+fn worker_request(parts: &hyper::http::request::Parts, body: Bytes) -> WorkerRequest {
+    let host = parts
+        .headers
+        .get(hyper::header::HOST)
+        .map(header_text)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_string());
+    WorkerRequest {
+        method: parts.method.as_str().to_string(),
+        url: format!("http://{host}{}", path_and_query(parts)),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_string(), header_text(value)))
+            .collect(),
+        body: (!body.is_empty()).then(|| body.to_vec()),
+    }
 }
 
 /// A body whose frames are the chunks a worker sends, as it sends them.
