@@ -138,6 +138,27 @@ pub fn build_processes(cwd: &Path) -> Vec<u32> {
     pids
 }
 
+/// The `host:port` a `coldstart serve` child (stdout piped) prints on its first line; kills it
+/// and fails when no such line comes within [`HANG`].
+pub fn served_address(child: &mut Child, what: &str) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = match rx.recv_timeout(HANG) {
+        Ok(line) => line,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("`{what}` did not start within {HANG:?}");
+        }
+    };
+    assert!(line.contains("http://"), "{what} did not start: {line:?}");
+    line.trim().rsplit("http://").next().unwrap().to_string()
+}
+
 /// A running `coldstart serve`.
 pub struct ServeProcess {
     /// The process.
@@ -160,22 +181,7 @@ impl ServeProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = match rx.recv_timeout(HANG) {
-            Ok(line) => line,
-            Err(_) => {
-                let _ = child.kill();
-                panic!("`coldstart serve {bundle}` did not start within {HANG:?}");
-            }
-        };
-        assert!(line.contains("http://"), "serve did not start: {line:?}");
-        let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+        let addr = served_address(&mut child, &format!("coldstart serve {bundle}"));
         let server = ServeProcess { child, addr };
         server.wait_healthy();
         server

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bin::{command, run_within, ServeProcess, HANG};
+use crate::bin::{command, run_within, served_address, ServeProcess, HANG};
 use crate::common::SMALL_APP;
 
 /// A chunked body, decoded.
@@ -227,15 +227,7 @@ fn serve_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (Child, St
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx.recv_timeout(HANG).expect("serve printed its address");
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    let addr = served_address(&mut child, "coldstart serve app.js");
     (child, addr)
 }
 
