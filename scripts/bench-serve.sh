@@ -18,7 +18,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="${2:?--out needs a file}"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -60,6 +60,13 @@ for _ in $(seq 1 10); do
   sleep 30
 done
 [ -x "$coldstart" ] || die "$coldstart is missing: build it first (cargo build --release)"
+
+# How busy the CPUs are (percent, over one second) before anything of ours runs.
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+read -r busy0 total0 < <(cpu_ticks)
+sleep 1
+read -r busy1 total1 < <(cpu_ticks)
+busy_before=$(( (busy1 - busy0) * 100 / (total1 - total0 > 0 ? total1 - total0 : 1) ))
 
 # --- servers ---------------------------------------------------------------------------------
 tmp="$(mktemp -d)"
@@ -117,7 +124,10 @@ say() { printf '%s\n' "$*" | tee -a "$report"; }
 
 wrk_cmd=(wrk "-t$threads" "-c$connections" "-d${duration}s")
 say "bench-serve: $bundle GET $route, $workers workers, ${wrk_cmd[*]} URL, $rounds rounds interleaved"
-say "  $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "  $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)'), $(nproc) CPUs, ${busy_before}% busy before start"
+if [ "$busy_before" -ge 25 ]; then
+  say "  warning: the CPUs were ${busy_before}% busy before the servers started: something else runs, expect noise"
+fi
 say "  node $(node --version), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2), $("$coldstart" --version 2>/dev/null || echo coldstart)"
 say "  coldstart: ${serve[*]}"
 say "  node:      node scripts/node-cluster-server.mjs $bundle --port 0 --workers $workers"
