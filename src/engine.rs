@@ -24,6 +24,8 @@ pub struct EngineConfig {
     /// V8 command-line flags (space separated), e.g. `--max-lazy`. Part of every snapshot key.
     /// Empty by default: measured alternatives are listed in the README's benchmark section.
     pub v8_flags: String,
+    /// Where V8's random seeds come from in this process. Not part of any snapshot key.
+    pub seeds: Seeds,
 }
 
 impl EngineConfig {
@@ -31,9 +33,53 @@ impl EngineConfig {
     pub fn with_v8_flags(flags: impl Into<String>) -> Self {
         EngineConfig {
             v8_flags: flags.into(),
+            ..EngineConfig::default()
         }
     }
+
+    /// The same configuration with these seeds.
+    pub fn seeds(self, seeds: Seeds) -> Self {
+        EngineConfig { seeds, ..self }
+    }
 }
+
+/// Where V8's random number generators get their seeds.
+///
+/// V8 seeds a few generators per process (address hints for its heap pages) and one per isolate
+/// (identity and symbol hashes, `Math.random`). A snapshot's bytes depend on them, so a process
+/// whose seeds are [`Seeds::Fixed`] builds byte-identical blobs from the same inputs, and one
+/// with [`Seeds::Random`] does not. What runs after a restore is the same either way:
+/// `Math.random` starts from the restoring process's own seed in every restored context (V8
+/// clears its state when it serialises a context), and objects made after the restore get that
+/// process's identity hashes. The string-hash seed is not among these: every isolate of every
+/// coldstart process, snapshot or not, uses the one in V8's own built-in snapshot (V8 13.7 does
+/// not rehash snapshots by default, and `--rehash-snapshot` crashes a process that mixes
+/// rehashable script snapshots with module snapshots, which V8 can never rehash; README,
+/// "Reproducible snapshots").
+///
+/// # Examples
+///
+/// A process that only builds snapshots (what `coldstart build` and `coldstart package` do):
+///
+/// ```no_run
+/// use coldstart::{Engine, EngineConfig, Seeds};
+///
+/// let engine = Engine::init(EngineConfig::default().seeds(Seeds::Fixed))?;
+/// # Ok::<(), coldstart::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Seeds {
+    /// From the operating system, as V8 does by default: for every process that runs requests.
+    #[default]
+    Random,
+    /// One fixed seed for every generator (V8's `--random-seed`): for processes that only build
+    /// snapshots. Never serve from such a process: its `Math.random` sequence, identity hashes
+    /// and heap layout are the same in every run.
+    Fixed,
+}
+
+/// The seed of [`Seeds::Fixed`].
+const FIXED_SEED: i32 = 0x636f_6c64; // "cold"
 
 /// The initialised V8 engine: shared settings, `Copy`, `Send + Sync`.
 ///
@@ -58,6 +104,7 @@ pub struct Engine {
 #[derive(Debug)]
 struct Identity {
     v8_flags: String,
+    seeds: Seeds,
     flags_hash: [u8; 32],
     fingerprint: [u8; 32],
 }
@@ -108,10 +155,10 @@ impl Engine {
         let wanted = normalize_flags(&config.v8_flags);
         let _guard = INIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(identity) = IDENTITY.get() {
-            if identity.v8_flags != wanted {
+            if identity.v8_flags != wanted || identity.seeds != config.seeds {
                 return Err(Error::EngineFlags {
-                    running: identity.v8_flags.clone(),
-                    wanted,
+                    running: describe(&identity.v8_flags, identity.seeds),
+                    wanted: describe(&wanted, config.seeds),
                 });
             }
             return Ok(Engine { inner: identity });
@@ -119,6 +166,7 @@ impl Engine {
         let identity = IDENTITY.get_or_init(|| Identity {
             flags_hash: *blake3::hash(wanted.as_bytes()).as_bytes(),
             v8_flags: wanted,
+            seeds: config.seeds,
             fingerprint: runtime::fingerprint(),
         });
         Ok(Engine { inner: identity })
@@ -130,6 +178,9 @@ impl Engine {
     /// starting).
     pub fn ready(&self) {
         PLATFORM.get_or_init(|| {
+            if self.inner.seeds == Seeds::Fixed {
+                v8::V8::set_flags_from_string(&format!("--random-seed={FIXED_SEED}"));
+            }
             if !self.inner.v8_flags.is_empty() {
                 v8::V8::set_flags_from_string(&self.inner.v8_flags);
             }
@@ -162,6 +213,14 @@ impl Engine {
     /// Fingerprint of the ordered native-function table (see [`runtime::fingerprint`]).
     pub fn external_references_fingerprint(&self) -> [u8; 32] {
         self.inner.fingerprint
+    }
+}
+
+/// Flags and seeds as an error message shows them.
+fn describe(flags: &str, seeds: Seeds) -> String {
+    match seeds {
+        Seeds::Random => format!("`{flags}`"),
+        Seeds::Fixed => format!("`{flags}` with fixed seeds"),
     }
 }
 

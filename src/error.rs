@@ -112,7 +112,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
     /// V8 already runs in this process with other flags (it cannot change them).
-    #[error("V8 is already initialised with flags `{running}`; cannot switch to `{wanted}` in the same process")]
+    #[error("V8 is already initialised with flags {running}; cannot switch to {wanted} in the same process")]
     EngineFlags {
         /// The flags V8 runs with.
         running: String,

@@ -77,7 +77,7 @@ pub mod worker;
 
 pub use bundle::{Bundle, BundleFormat};
 pub use contract::Entry;
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, Seeds};
 pub use error::{Error, JsError, Result, SnapshotError};
 pub use isolate::{HeapUsage, Limits, Origin, PlainIsolate, Runtime};
 pub use pool::{IsolatePool, Isolation, PoolBuilder, PoolConfig};

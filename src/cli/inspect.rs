@@ -38,7 +38,6 @@ pub fn run(engine: &coldstart::Engine, args: InspectArgs) -> Result<(), Error> {
             "payload_blake3": hex(&header.payload_hash),
             "bundle": header.bundle_name,
             "bundle_bytes": header.bundle_size,
-            "created_unix_ms": header.created_unix_ms,
             "metadata": header.metadata,
             "loadable": compatible.is_ok(),
             "problem": compatible.as_ref().err(),
@@ -64,8 +63,6 @@ pub fn run(engine: &coldstart::Engine, args: InspectArgs) -> Result<(), Error> {
         );
         out!("function code   {}", header.metadata.function_code);
         out!("warm-up         {:?}", header.metadata.warmup);
-        out!("build           {:.1} ms", header.metadata.build_ms);
-        out!("created         {} ms since epoch", header.created_unix_ms);
         for finding in header.metadata.hygiene.findings() {
             out!("hygiene         {finding}");
         }

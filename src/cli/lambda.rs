@@ -176,10 +176,10 @@ fn forwarded_flags(
         args.build.format.as_str().to_string(),
         "--function-code".to_string(),
         args.build.function_code.as_str().to_string(),
-        "--module-compile".to_string(),
-        match args.build.module_compile {
-            coldstart::snapshot::ModuleCompile::Eager => "eager".to_string(),
-            coldstart::snapshot::ModuleCompile::Lazy => "lazy".to_string(),
+        "--compile".to_string(),
+        match args.build.compile {
+            coldstart::snapshot::Compile::Eager => "eager".to_string(),
+            coldstart::snapshot::Compile::Lazy => "lazy".to_string(),
         },
         "--build-timeout-ms".to_string(),
         args.build.build_timeout_ms.to_string(),

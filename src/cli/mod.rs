@@ -6,11 +6,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use coldstart::snapshot::{
-    BuildOptions, FunctionCode, MapOptions, ModuleCompile, Snapshot, SnapshotStore, WarmupCall,
+    BuildOptions, Compile, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall,
     DEFAULT_STORE_DIR,
 };
 use coldstart::{
-    Bundle, BundleFormat, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions,
+    Bundle, BundleFormat, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions, Seeds,
     SsrConfig, SsrIsolate,
 };
 
@@ -88,10 +88,11 @@ pub struct BuildFlags {
     /// goes there; --store is never written.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// How a module bundle's code is compiled into the snapshot: `eager` (every function at
-    /// build; bigger blob, fast first request) or `lazy` (when first called).
-    #[arg(long, value_name = "eager|lazy", default_value = "eager", value_parser = parse_module_compile)]
-    pub module_compile: ModuleCompile,
+    /// How the bundle's code is compiled into the snapshot: `eager` (every function at build,
+    /// none of it run; bigger blob, fast first render or request) or `lazy` (when first called).
+    #[arg(long, alias = "module-compile", value_name = "eager|lazy", default_value = "eager",
+          value_parser = parse_compile)]
+    pub compile: Compile,
     /// The folder a module bundle's chunks live in (default: the entry's folder, widened while
     /// relative imports reach above it). Every .js/.mjs file under it is in the snapshot.
     #[arg(long, value_name = "DIR")]
@@ -119,7 +120,7 @@ impl BuildFlags {
             function_code: self.function_code,
             warmup,
             allow_pending_timers: self.allow_pending_timers,
-            module_compile: self.module_compile,
+            compile: self.compile,
         })
     }
 }
@@ -154,10 +155,10 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_module_compile(text: &str) -> Result<ModuleCompile, String> {
+fn parse_compile(text: &str) -> Result<Compile, String> {
     match text {
-        "eager" => Ok(ModuleCompile::Eager),
-        "lazy" => Ok(ModuleCompile::Lazy),
+        "eager" => Ok(Compile::Eager),
+        "lazy" => Ok(Compile::Lazy),
         other => Err(format!("expected eager or lazy, got `{other}`")),
     }
 }
@@ -363,7 +364,13 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         .clone()
         .or_else(|| std::env::var("COLDSTART_V8_FLAGS").ok())
         .unwrap_or_default();
-    let engine = Engine::init_in_background(EngineConfig::with_v8_flags(flags))?;
+    // Processes that only build snapshots seed V8 with fixed values, so the same inputs give
+    // byte-identical blobs; every process that runs requests keeps random seeds.
+    let seeds = match cli.command {
+        Command::Build(_) | Command::Package(_) => Seeds::Fixed,
+        _ => Seeds::Random,
+    };
+    let engine = Engine::init_in_background(EngineConfig::with_v8_flags(flags).seeds(seeds))?;
     // Never exit (or unwind out of here) while V8 is still initialising on the other thread.
     let _wait_for_v8 = WaitForV8(engine);
     dispatch(engine, cli.command)

@@ -186,6 +186,18 @@ pub(crate) fn evaluate_script<'s>(
     source: &str,
     name: &str,
 ) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
+    evaluate_script_compiled(scope, source, name, false)
+}
+
+/// Compiles and runs a classic script named `name`; `eager` compiles every function in it now
+/// instead of when first called.
+#[allow(clippy::result_large_err)]
+pub(crate) fn evaluate_script_compiled<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    source: &str,
+    name: &str,
+    eager: bool,
+) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
     let tc = &mut v8::TryCatch::new(scope);
     let (Some(code), Some(resource)) = (v8::String::new(tc, source), v8::String::new(tc, name))
     else {
@@ -195,7 +207,18 @@ pub(crate) fn evaluate_script<'s>(
         });
     };
     let origin = script_origin(tc, resource, false);
-    let Some(script) = v8::Script::compile(tc, code, Some(&origin)) else {
+    let mut source = v8::script_compiler::Source::new(code, Some(&origin));
+    let options = if eager {
+        v8::script_compiler::CompileOptions::EagerCompile
+    } else {
+        v8::script_compiler::CompileOptions::NoCompileOptions
+    };
+    let Some(script) = v8::script_compiler::compile(
+        tc,
+        &mut source,
+        options,
+        v8::script_compiler::NoCacheReason::NoReason,
+    ) else {
         return Err(js_error_from(tc, ""));
     };
     match script.run(tc) {

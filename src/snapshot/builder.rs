@@ -2,7 +2,6 @@
 //! `v8::SnapshotCreator`, checked against the contract, optionally warmed up, then serialised.
 
 use std::cell::Cell;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +12,7 @@ use crate::contract::Entry;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
 use crate::isolate::bootstrap::{
-    bootstrap, evaluate_script, Internals, INTERNALS_CONTEXT_DATA_INDEX,
+    bootstrap, evaluate_script, evaluate_script_compiled, Internals, INTERNALS_CONTEXT_DATA_INDEX,
 };
 use crate::isolate::event_loop;
 use crate::isolate::exception::js_error_from;
@@ -73,19 +72,20 @@ pub struct BuildOptions {
     pub warmup: Vec<WarmupCall>,
     /// Accept timers still pending at snapshot time (they are dropped, never fire).
     pub allow_pending_timers: bool,
-    /// How the modules of a module bundle are compiled at build (no effect on scripts).
-    #[serde(default)]
-    pub module_compile: ModuleCompile,
+    /// How the bundle's code (a script, or every module of a module bundle) is compiled at build.
+    #[serde(default, alias = "module_compile")]
+    pub compile: Compile,
 }
 
-/// How the modules of a module bundle are compiled into the snapshot.
+/// How the bundle's code is compiled into the snapshot.
 ///
-/// Eager compiles every function of every module at build (no code runs), so the first request
-/// after a restore compiles nothing of the bundle: a bigger blob that restores a little slower,
-/// for a much faster first response (README, "Module workers").
+/// Eager compiles every function of the bundle (the script, or every module of a module bundle)
+/// at build without running any of it, so the first call after a restore compiles nothing of the
+/// bundle: a bigger blob that restores a little slower, for a much faster first response
+/// (README, "Compilation at build").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ModuleCompile {
+pub enum Compile {
     /// Every function compiled at build.
     #[default]
     Eager,
@@ -160,7 +160,7 @@ impl KeyInputs {
 /// (the built-ins a module bundle gets, what is warmed, how modules are linked). Part of every
 /// key: bump it with any such change, so stores never serve a snapshot the current builder
 /// would build differently.
-pub const BUILDER_REVISION: u32 = 2;
+pub const BUILDER_REVISION: u32 = 3;
 
 /// The content key of a snapshot of `bundle` built with `options` by `engine`.
 pub fn snapshot_key(engine: &Engine, bundle: &Bundle, options: &BuildOptions) -> [u8; 32] {
@@ -261,7 +261,6 @@ impl<'a> SnapshotBuilder<'a> {
     /// The bundle fails to compile or throws (file, line, column, stack), a required global is
     /// missing, a warm-up call fails, or timers are pending and not allowed.
     pub fn build(self) -> Result<BuiltSnapshot> {
-        let started = Instant::now();
         let engine = self.engine;
         engine.ready();
         let key = self.key();
@@ -368,7 +367,6 @@ impl<'a> SnapshotBuilder<'a> {
         let blob =
             blob.ok_or_else(|| Error::Engine("V8 could not create the snapshot blob".to_string()))?;
         let blob = blob.to_vec();
-        let build_ms = started.elapsed().as_secs_f64() * 1000.0;
         let header = Header {
             format_version: FORMAT_VERSION,
             engine_version: ENGINE_VERSION.to_string(),
@@ -379,10 +377,6 @@ impl<'a> SnapshotBuilder<'a> {
             payload_len: blob.len() as u64,
             payload_hash: *blake3::hash(&blob).as_bytes(),
             bundle_size: self.bundle.len() as u64,
-            created_unix_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0),
             bundle_name: self.bundle.name().to_string(),
             metadata: Metadata {
                 v8_flags: engine.v8_flags().to_string(),
@@ -394,7 +388,6 @@ impl<'a> SnapshotBuilder<'a> {
                     .map(|w| w.route.clone())
                     .collect(),
                 polyfills_hash: hex(&polyfills_hash()),
-                build_ms,
                 hygiene,
                 heap_bytes,
             },
@@ -466,9 +459,14 @@ impl<'a> SnapshotBuilder<'a> {
                 .ok_or_else(|| Error::from(js_error_from(tc, "installing the hygiene probe")))?
         };
         let evaluated = match self.bundle.modules() {
-            None => evaluate_script(scope, self.bundle.source()?, name)
-                .map(|_| "none".to_string())
-                .map_err(|e| Error::from(e.during(format!("evaluating {name}")))),
+            None => evaluate_script_compiled(
+                scope,
+                self.bundle.source()?,
+                name,
+                self.options.compile == Compile::Eager,
+            )
+            .map(|_| "none".to_string())
+            .map_err(|e| Error::from(e.during(format!("evaluating {name}")))),
             Some(files) => evaluate_module_bundle(
                 scope,
                 internals_object,
@@ -476,7 +474,7 @@ impl<'a> SnapshotBuilder<'a> {
                 state,
                 files,
                 deadline,
-                self.options.module_compile == ModuleCompile::Eager,
+                self.options.compile == Compile::Eager,
             ),
         };
         {

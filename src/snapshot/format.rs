@@ -54,8 +54,6 @@ pub struct Metadata {
     pub warmup: Vec<String>,
     /// blake3 of the built-in polyfills (hex).
     pub polyfills_hash: String,
-    /// How long the build took.
-    pub build_ms: f64,
     /// What the snapshot froze that behaves differently after restore.
     #[serde(default)]
     pub hygiene: super::hygiene::HygieneReport,
@@ -86,8 +84,6 @@ pub struct Header {
     pub payload_hash: [u8; 32],
     /// Bundle size in bytes.
     pub bundle_size: u64,
-    /// Creation time (ms since the Unix epoch).
-    pub created_unix_ms: u64,
     /// The bundle's name.
     pub bundle_name: String,
     /// Build metadata.
@@ -170,7 +166,7 @@ impl Header {
         buf[208..216].copy_from_slice(&self.payload_len.to_le_bytes());
         buf[216..248].copy_from_slice(&self.payload_hash);
         buf[248..256].copy_from_slice(&self.bundle_size.to_le_bytes());
-        buf[256..264].copy_from_slice(&self.created_unix_ms.to_le_bytes());
+        // 256..264: reserved, zero (held a creation time before builds became reproducible).
         let mut name_end = self.bundle_name.len().min(255);
         while !self.bundle_name.is_char_boundary(name_end) {
             name_end -= 1;
@@ -314,7 +310,6 @@ impl Header {
             payload_len,
             payload_hash: hash_at(file, 216),
             bundle_size: u64_at(file, 248),
-            created_unix_ms: u64_at(file, 256),
             bundle_name,
             metadata,
         })
@@ -362,7 +357,6 @@ mod tests {
             payload_len: 10,
             payload_hash: [4; 32],
             bundle_size: 1234,
-            created_unix_ms: 42,
             bundle_name: "app.js".into(),
             metadata: Metadata {
                 v8_flags: "--foo".into(),

@@ -8,8 +8,8 @@ pub mod mapped;
 pub mod store;
 
 pub use builder::{
-    default_build_limits, snapshot_key, BuildOptions, BuiltSnapshot, FunctionCode, KeyInputs,
-    ModuleCompile, SnapshotBuilder, WarmupCall,
+    default_build_limits, snapshot_key, BuildOptions, BuiltSnapshot, Compile, FunctionCode,
+    KeyInputs, SnapshotBuilder, WarmupCall,
 };
 pub use format::{Header, Metadata};
 pub use hygiene::HygieneReport;

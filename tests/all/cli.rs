@@ -462,3 +462,93 @@ fn the_error_fixtures_fail_as_documented() {
     );
     assert!(call("/fine", &[]).status.success());
 }
+
+/// `coldstart build` seeds V8 with fixed values: two processes building the same inputs write
+/// byte-identical files (header and blob) — a Rex script with a warm-up render, and a module
+/// worker built from its folder.
+#[test]
+fn builds_in_two_processes_are_byte_identical() {
+    let root = root();
+    let cases: [(&str, &[&str]); 2] = [
+        ("fixtures/dist/react-app.js", &["--warmup", "/"]),
+        ("fixtures/workers/hono/dist/worker.js", &[]),
+    ];
+    for (bundle, extra) in cases {
+        let mut files = Vec::new();
+        for run in ["one", "two"] {
+            let store = tempfile::tempdir().unwrap();
+            let store_path = store.path().to_str().unwrap().to_string();
+            let mut args = vec!["build", bundle, "--store", &store_path, "--json"];
+            args.extend_from_slice(extra);
+            let o = coldstart(&root, &args);
+            assert!(o.status.success(), "{bundle} ({run}): {}", stderr(&o));
+            let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+            files.push(read(Path::new(v["path"].as_str().unwrap())));
+        }
+        assert!(files[0].len() > 100_000, "{bundle}");
+        let differing = files[0]
+            .iter()
+            .zip(&files[1])
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(files[0].len(), files[1].len(), "{bundle}: sizes differ");
+        assert_eq!(differing, 0, "{bundle}: {differing} bytes differ");
+    }
+}
+
+/// The fixed seeds stay in the build process: a value the bundle drew from `Math.random` at
+/// build is frozen in the snapshot (and the same in every build), while each process restoring
+/// the snapshot draws its own sequence.
+#[test]
+fn restored_isolates_draw_their_own_random_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        r#"
+const atBuild = Math.random();
+globalThis.__rex_render_page = () => JSON.stringify([atBuild, Math.random(), Math.random()]);
+globalThis.__rex_get_server_side_props = () => "{}";
+globalThis.__rex_get_static_props = () => "{}";
+"#,
+    )
+    .unwrap();
+    for store in ["a", "b"] {
+        let o = coldstart(dir.path(), &["build", "app.js", "--store", store]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let draws: Vec<Vec<f64>> = ["a", "a", "b"]
+        .iter()
+        .map(|store| {
+            let o = coldstart(
+                dir.path(),
+                &[
+                    "call",
+                    "app.js",
+                    "__rex_render_page",
+                    "/",
+                    "{}",
+                    "--store",
+                    store,
+                ],
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            serde_json::from_str(stdout(&o).trim()).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        draws[0][0], draws[1][0],
+        "the value drawn at build is frozen"
+    );
+    assert_eq!(draws[0][0], draws[2][0], "and the same in both builds");
+    assert_ne!(
+        draws[0][1..],
+        draws[1][1..],
+        "two restores drew the same numbers"
+    );
+    assert_ne!(
+        draws[1][1..],
+        draws[2][1..],
+        "two restores drew the same numbers"
+    );
+    assert!(!draws[0][1..].contains(&draws[0][0]));
+}

@@ -304,3 +304,63 @@ fn intl_objects_made_while_building_work_after_restore() {
         );
     });
 }
+
+/// Script and module snapshots live side by side in one process, built and restored in every
+/// order. (V8 can rehash a script snapshot but never a module snapshot — a module's export table
+/// is a plain hash table; with `--rehash-snapshot` this test aborts the process.)
+#[test]
+fn module_and_script_snapshots_live_side_by_side() {
+    let script = crate::common::small_app();
+    let worker = Bundle::from_modules(
+        "w.js",
+        vec![(
+            "w.js".into(),
+            r#"
+const table = {};
+for (let i = 0; i < 2000; i++) table["key" + i] = i;
+const names = new Map(Object.entries(table));
+export default {
+  fetch(request) {
+    const url = new URL(request.url);
+    const k = url.searchParams.get("k");
+    return new Response(String(table[k]) + "/" + String(names.get(k)) + "/" + ("key1999" in table));
+  },
+};
+"#
+            .into(),
+        )],
+    )
+    .unwrap();
+    let (_script_dir, script_snapshot) = snapshot_of(&script);
+    let first_script = crate::common::isolate(&script_snapshot);
+    // Built while a rehashed isolate is alive, then restored while another one is.
+    let (_worker_dir, worker_snapshot) = snapshot_of(&worker);
+    drop(first_script);
+    let mut second_script = crate::common::isolate(&script_snapshot);
+    let mut restored =
+        SsrIsolate::from_snapshot(&worker_snapshot, SsrConfig::default()).expect("restore");
+    for k in ["key0", "key777", "key1999"] {
+        let response = restored
+            .fetch_collect(&get(&format!("http://x/?k={k}")))
+            .expect("fetch");
+        let n = &k[3..];
+        assert_eq!(
+            String::from_utf8(response.body()).unwrap(),
+            format!("{n}/{n}/true"),
+            "{k}"
+        );
+    }
+    second_script.render_page("/", "{}").expect("render");
+    drop(restored);
+    // And the other way round: the module isolate first.
+    drop(second_script);
+    let mut worker_first =
+        SsrIsolate::from_snapshot(&worker_snapshot, SsrConfig::default()).expect("restore");
+    let mut script_after = crate::common::isolate(&script_snapshot);
+    script_after.render_page("/", "{}").expect("render");
+    let response = worker_first
+        .fetch_collect(&get("http://x/?k=key42"))
+        .expect("fetch");
+    assert_eq!(String::from_utf8(response.body()).unwrap(), "42/42/true");
+    drop(script_after);
+}
