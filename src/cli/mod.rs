@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use coldstart::snapshot::{
-    BuildOptions, Compile, FunctionCode, MapOptions, Snapshot, SnapshotStore, WarmupCall,
-    DEFAULT_STORE_DIR,
+    BuildOptions, Compile, FunctionCode, MapOptions, Snapshot, SnapshotStore, VerifyPolicy,
+    WarmupCall, DEFAULT_STORE_DIR,
 };
 use coldstart::{
     Bundle, BundleFormat, Engine, EngineConfig, Error, FetchPolicy, Limits, RuntimeOptions, Seeds,
@@ -88,6 +88,11 @@ pub struct BuildFlags {
     /// goes there; --store is never written.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Hash a stored snapshot's payload at every open, instead of trusting the store's record
+    /// that the same, untouched file (device, inode, size, modification and change times) was
+    /// hashed before.
+    #[arg(long)]
+    pub verify_always: bool,
     /// How the bundle's code is compiled into the snapshot: `eager` (every function at build,
     /// none of it run; bigger blob, fast first render or request) or `lazy` (when first called).
     #[arg(long, alias = "module-compile", value_name = "eager|lazy", default_value = "eager",
@@ -128,10 +133,18 @@ impl BuildFlags {
 impl BuildFlags {
     /// The snapshot store the flags name (layered over --state-dir when given).
     pub fn open_store(&self, engine: &Engine) -> Result<SnapshotStore, Error> {
-        match &self.state_dir {
-            Some(state) => SnapshotStore::with_state_dir(engine, &self.store, state),
-            None => SnapshotStore::open(engine, &self.store),
-        }
+        let store = match &self.state_dir {
+            Some(state) => SnapshotStore::with_state_dir(engine, &self.store, state)?,
+            None => SnapshotStore::open(engine, &self.store)?,
+        };
+        Ok(store.with_map_options(MapOptions {
+            verify: if self.verify_always {
+                VerifyPolicy::Always
+            } else {
+                VerifyPolicy::Recorded
+            },
+            ..MapOptions::default()
+        }))
     }
 
     /// Reads the bundle at `path` in the format the flags ask for.

@@ -32,13 +32,28 @@ struct Inner {
     file: File,
     /// Its length and modification time when it was verified.
     verified: FileState,
+    /// How its payload was checked.
+    verification: Verification,
 }
 
 /// What a change to a file's bytes always changes: its length or its modification time.
+/// `identity` adds what names this file and what the kernel alone sets (its change time cannot
+/// be set back by anyone, unlike the modification time), for [`VerifiedRecord`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileState {
     len: u64,
     mtime_ns: i128,
+    identity: FileIdentity,
+}
+
+/// A file's device, inode, length, modification and change times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
 }
 
 impl FileState {
@@ -46,11 +61,102 @@ impl FileState {
         let meta = file
             .metadata()
             .map_err(|e| Error::io("cannot stat snapshot", path, e))?;
+        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
         Ok(FileState {
             len: meta.len(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            mtime_ns,
+            identity: FileIdentity {
+                dev: meta.dev(),
+                ino: meta.ino(),
+                len: meta.len(),
+                mtime_ns,
+                ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+            },
         })
     }
+}
+
+/// A record that a snapshot file's payload was hashed and matched its header, tied to the file's
+/// identity (device, inode, length, modification and change times) at that moment.
+///
+/// A store keeps one beside each snapshot it verified, so that a later process opening the same,
+/// untouched file skips hashing the payload (about 1 ms per MB). Safety argument: store files are
+/// written read-only and only ever replaced by rename — a new file is a new inode; a write in
+/// place, a truncation or a `chmod` moves the change time, which the kernel sets and no one can set
+/// back (`utimes` sets only access and modification times). A record is only written for a file
+/// whose last change is over 100 ms old, so that a later write cannot fall in the same tick of
+/// the kernel's coarse file clock. So a matching record means the bytes
+/// hashed then are the bytes there now, barring a change below the filesystem (media corruption,
+/// a raw device write), which the record cannot see and a full hash would.
+/// [`VerifyPolicy::Always`] hashes every time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedRecord {
+    identity: FileIdentity,
+    payload_hash: [u8; 32],
+}
+
+impl VerifiedRecord {
+    const MAGIC: &'static str = "coldstart verified v1";
+
+    /// The record's text form (one line).
+    pub fn encode(&self) -> String {
+        let id = &self.identity;
+        format!(
+            "{} {} {} {} {} {} {}\n",
+            Self::MAGIC,
+            id.dev,
+            id.ino,
+            id.len,
+            id.mtime_ns,
+            id.ctime_ns,
+            hex(&self.payload_hash)
+        )
+    }
+
+    /// Parses [`VerifiedRecord::encode`]'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<VerifiedRecord> {
+        let rest = text.strip_prefix(Self::MAGIC)?.trim();
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let [dev, ino, len, mtime, ctime, hash] = fields.as_slice() else {
+            return None;
+        };
+        let mut payload_hash = [0u8; 32];
+        if hash.len() != 64 {
+            return None;
+        }
+        for (i, byte) in payload_hash.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(VerifiedRecord {
+            identity: FileIdentity {
+                dev: dev.parse().ok()?,
+                ino: ino.parse().ok()?,
+                len: len.parse().ok()?,
+                mtime_ns: mtime.parse().ok()?,
+                ctime_ns: ctime.parse().ok()?,
+            },
+            payload_hash,
+        })
+    }
+}
+
+/// Whether [`Snapshot::open_with`] may trust a [`VerifiedRecord`] instead of hashing the payload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VerifyPolicy {
+    /// Skip hashing when a record matches the file (stores keep records).
+    #[default]
+    Recorded,
+    /// Hash the payload at every open.
+    Always,
+}
+
+/// How a snapshot's payload was checked when it was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verification {
+    /// Hashed with blake3 and compared with the header.
+    Hashed,
+    /// A [`VerifiedRecord`] of an earlier hash matched the file's identity.
+    Recorded,
 }
 
 assert_send_sync!(Snapshot);
@@ -65,6 +171,9 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
+/// How long ago a file must have last changed for its verification to be recorded.
+const RECORD_SETTLE_NS: i128 = 100_000_000;
+
 /// Payloads at least this large are hashed on all cores.
 const PARALLEL_VERIFY_MIN: usize = 512 * 1024;
 
@@ -73,6 +182,8 @@ const PARALLEL_VERIFY_MIN: usize = 512 * 1024;
 pub struct MapOptions {
     /// Pre-fault every page at map time (`MAP_POPULATE`).
     pub populate: bool,
+    /// Whether a [`VerifiedRecord`] may stand in for hashing the payload.
+    pub verify: VerifyPolicy,
 }
 
 fn map_file(path: &Path, options: MapOptions) -> Result<(Mmap, File, FileState)> {
@@ -121,6 +232,20 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::open`].
     pub fn open_with(engine: &Engine, path: impl AsRef<Path>, options: MapOptions) -> Result<Self> {
+        Self::open_recorded(engine, path, options, None)
+    }
+
+    /// [`Snapshot::open_with`], skipping the payload hash when `record` matches the file (and
+    /// `options.verify` allows it). The header is always checked.
+    ///
+    /// # Errors
+    /// As [`Snapshot::open`].
+    pub fn open_recorded(
+        engine: &Engine,
+        path: impl AsRef<Path>,
+        options: MapOptions,
+        record: Option<&VerifiedRecord>,
+    ) -> Result<Self> {
         let path = path.as_ref();
         let expected = Expected {
             engine_version: ENGINE_VERSION,
@@ -132,6 +257,23 @@ impl Snapshot {
         let display = path.display().to_string();
         let header = Header::decode(&map, verified.len, &display, Some(expected))?;
         let payload = &map[header.payload_offset()..];
+        let recorded = options.verify == VerifyPolicy::Recorded
+            && record.is_some_and(|record| {
+                record.identity == verified.identity && record.payload_hash == header.payload_hash
+            });
+        if recorded {
+            return Ok(Snapshot {
+                inner: Arc::new(Inner {
+                    engine: *engine,
+                    path: path.to_path_buf(),
+                    header,
+                    map,
+                    file,
+                    verified,
+                    verification: Verification::Recorded,
+                }),
+            });
+        }
         let found = if payload.len() >= PARALLEL_VERIFY_MIN {
             blake3::Hasher::new().update_rayon(payload).finalize()
         } else {
@@ -153,6 +295,7 @@ impl Snapshot {
                 map,
                 file,
                 verified,
+                verification: Verification::Hashed,
             }),
         })
     }
@@ -180,6 +323,31 @@ impl Snapshot {
     /// The header.
     pub fn header(&self) -> &Header {
         &self.inner.header
+    }
+
+    /// How the payload was checked when the file was opened.
+    pub fn verification(&self) -> Verification {
+        self.inner.verification
+    }
+
+    /// A record of this file's verification, for a later open to trust ([`VerifiedRecord`]).
+    pub fn verified_record(&self) -> VerifiedRecord {
+        VerifiedRecord {
+            identity: self.inner.verified.identity,
+            payload_hash: self.inner.header.payload_hash,
+        }
+    }
+
+    /// Whether the file's last change is old enough to record its verification: file times
+    /// tick with the kernel's coarse clock (up to 10 ms), so a write landing in the same tick as
+    /// the change the record saw would leave the change time as it was.
+    pub(crate) fn settled(&self) -> bool {
+        let changed_ns = self.inner.verified.identity.ctime_ns;
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i128)
+            .unwrap_or(0);
+        now_ns - changed_ns > RECORD_SETTLE_NS
     }
 
     /// The content key.
@@ -216,7 +384,7 @@ impl Snapshot {
     pub fn check_unchanged(&self) -> Result<()> {
         let now = FileState::of(&self.inner.file, &self.inner.path)?;
         let was = self.inner.verified;
-        if now == was {
+        if (now.len, now.mtime_ns) == (was.len, was.mtime_ns) {
             return Ok(());
         }
         let detail = if now.len != was.len {

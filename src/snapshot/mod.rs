@@ -13,5 +13,5 @@ pub use builder::{
 };
 pub use format::{Header, Metadata};
 pub use hygiene::HygieneReport;
-pub use mapped::{MapOptions, Snapshot};
+pub use mapped::{MapOptions, Snapshot, Verification, VerifiedRecord, VerifyPolicy};
 pub use store::{GcReport, Loaded, SnapshotStore, DEFAULT_STORE_DIR};

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::builder::{default_build_limits, BuildOptions, BuiltSnapshot, SnapshotBuilder};
 use super::format::{hex, parse_key};
 use super::hygiene::HygieneReport;
-use super::mapped::{MapOptions, Snapshot};
+use super::mapped::{MapOptions, Snapshot, Verification, VerifiedRecord};
 use crate::bundle::Bundle;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -139,7 +139,7 @@ impl SnapshotStore {
             .chain(self.baked.as_ref())
             .map(|dir| dir.join(&name))
             .find(|path| path.exists())?;
-        match Snapshot::open_with(&self.engine, &path, self.map_options) {
+        match self.open_file(key, &path) {
             Ok(snapshot) if snapshot.key() == *key => Some(snapshot),
             Ok(snapshot) => {
                 tracing::warn!(path = %path.display(), found = %snapshot.key_hex(), "snapshot file holds another key; rebuilding");
@@ -163,7 +163,37 @@ impl SnapshotStore {
             .map_err(|e| Error::Invalid(format!("cannot encode snapshot header: {e}")))?;
         let path = self.path_for(&built.header.key);
         self.write_atomically(&path, &[&header, &built.blob])?;
-        Snapshot::open_with(&self.engine, &path, self.map_options)
+        self.open_file(&built.header.key, &path)
+    }
+
+    /// Where the record of `key`'s last verification lives (always in the writable directory).
+    fn record_path(&self, key: &[u8; 32]) -> PathBuf {
+        self.dir.join(format!("{}.verified", hex(key)))
+    }
+
+    /// Opens the snapshot file at `path`, trusting the store's [`VerifiedRecord`] of it when the
+    /// file is untouched since, and records a verification it had to hash for (best effort: a
+    /// record that cannot be written only means the next open hashes again).
+    fn open_file(&self, key: &[u8; 32], path: &Path) -> Result<Snapshot> {
+        let record_path = self.record_path(key);
+        let record = fs::read_to_string(&record_path)
+            .ok()
+            .and_then(|text| VerifiedRecord::decode(&text));
+        let snapshot =
+            Snapshot::open_recorded(&self.engine, path, self.map_options, record.as_ref())?;
+        if snapshot.verification() == Verification::Hashed && snapshot.settled() {
+            let written = tempfile::Builder::new()
+                .prefix(TEMP_PREFIX)
+                .tempfile_in(&self.dir)
+                .and_then(|mut temp| {
+                    temp.write_all(snapshot.verified_record().encode().as_bytes())?;
+                    temp.persist(&record_path).map_err(|e| e.error)
+                });
+            if let Err(e) = written {
+                tracing::debug!(path = %record_path.display(), error = %e, "cannot record a verification");
+            }
+        }
+        Ok(snapshot)
     }
 
     /// Returns the snapshot of `bundle` built with `options`: from the store when present (without
@@ -329,6 +359,7 @@ impl SnapshotStore {
             if i < keep_n {
                 report.kept += 1;
             } else if fs::remove_file(&path).is_ok() {
+                let _ = fs::remove_file(path.with_extension("verified"));
                 report.removed.push(path);
             }
         }

@@ -202,3 +202,89 @@ fn store_files_are_read_only() {
         assert!(permissions.readonly(), "{:?} is writable", entry.path());
     }
 }
+
+/// A store records that it hashed a file and trusts that record while the file is untouched; a
+/// byte changed in place is caught even with the modification time set back (the change time
+/// gives it away), and `VerifyPolicy::Always` hashes every time.
+#[test]
+fn a_verification_record_stands_only_for_the_untouched_file() {
+    use coldstart::snapshot::{MapOptions, Verification, VerifyPolicy};
+    use std::io::{Seek, SeekFrom, Write};
+
+    let (_dir, store) = temp_store();
+    let loaded = store
+        .get_or_build(&small_app(), &BuildOptions::default())
+        .unwrap();
+    let key = loaded.snapshot.key();
+    let path = store.path_for(&key);
+    assert_eq!(loaded.snapshot.verification(), Verification::Hashed);
+    // Too fresh to record (the file clock's tick): hashed again.
+    assert_eq!(
+        store.get(&key).unwrap().verification(),
+        Verification::Hashed
+    );
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    assert_eq!(
+        store.get(&key).unwrap().verification(),
+        Verification::Hashed
+    );
+    assert!(path.with_extension("verified").exists());
+    assert_eq!(
+        store.get(&key).unwrap().verification(),
+        Verification::Recorded
+    );
+    let always = SnapshotStore::open(&engine(), store.dir())
+        .unwrap()
+        .with_map_options(MapOptions {
+            verify: VerifyPolicy::Always,
+            ..MapOptions::default()
+        });
+    assert_eq!(
+        always.get(&key).unwrap().verification(),
+        Verification::Hashed
+    );
+
+    // A garbled record is ignored (and replaced).
+    std::fs::write(
+        path.with_extension("verified"),
+        "coldstart verified v1 1 2 3",
+    )
+    .unwrap();
+    assert_eq!(
+        store.get(&key).unwrap().verification(),
+        Verification::Hashed
+    );
+    assert_eq!(
+        store.get(&key).unwrap().verification(),
+        Verification::Recorded
+    );
+
+    // One payload byte flipped in place, the modification time put back.
+    drop(loaded);
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&path, permissions).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    let mut byte = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1000)).unwrap();
+    std::io::Read::read_exact(&mut file, &mut byte).unwrap();
+    file.seek(SeekFrom::Start(len - 1000)).unwrap();
+    file.write_all(&[byte[0] ^ 0x01]).unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().modified().unwrap(),
+        modified
+    );
+    assert!(
+        store.get(&key).is_none(),
+        "the flipped byte must fail the payload hash"
+    );
+}
