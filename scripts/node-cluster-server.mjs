@@ -78,6 +78,7 @@ if (cluster.isPrimary) {
   };
   globalThis.clearImmediate = (t) => { if (live.delete(t)) pendingTimers--; ci(t); };
 
+  process.browser = true; // as in coldstart: no Node-only paths in browser-platform bundles
   vm.runInThisContext(readFileSync(bundlePath, "utf8"), { filename: bundlePath.split("/").pop() });
 
   // As node_runner.mjs.

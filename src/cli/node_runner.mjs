@@ -41,6 +41,9 @@ if (argv[0] === "--steady") {
   argv.splice(0, 2);
 }
 const [bundlePath, ...rest] = argv;
+// As in coldstart (and in fixtures/expected.mjs): libraries with a Node path (TypeScript's
+// compiler) must not take it, since these browser-platform bundles do not carry Node's built-ins.
+process.browser = true;
 vm.runInThisContext(readFileSync(bundlePath, "utf8"), { filename: bundlePath.split("/").pop() });
 if (steady > 0) {
   const [route, props] = rest;

@@ -261,32 +261,24 @@ impl Snapshot {
             && record.is_some_and(|record| {
                 record.identity == verified.identity && record.payload_hash == header.payload_hash
             });
-        if recorded {
-            return Ok(Snapshot {
-                inner: Arc::new(Inner {
-                    engine: *engine,
-                    path: path.to_path_buf(),
-                    header,
-                    map,
-                    file,
-                    verified,
-                    verification: Verification::Recorded,
-                }),
-            });
-        }
-        let found = if payload.len() >= PARALLEL_VERIFY_MIN {
-            blake3::Hasher::new().update_rayon(payload).finalize()
+        let verification = if recorded {
+            Verification::Recorded
         } else {
-            blake3::hash(payload)
-        };
-        if found.as_bytes() != &header.payload_hash {
-            return Err(SnapshotError::PayloadChecksum {
-                path: display,
-                expected: hex(&header.payload_hash),
-                found: hex(found.as_bytes()),
+            let found = if payload.len() >= PARALLEL_VERIFY_MIN {
+                blake3::Hasher::new().update_rayon(payload).finalize()
+            } else {
+                blake3::hash(payload)
+            };
+            if found.as_bytes() != &header.payload_hash {
+                return Err(SnapshotError::PayloadChecksum {
+                    path: display,
+                    expected: hex(&header.payload_hash),
+                    found: hex(found.as_bytes()),
+                }
+                .into());
             }
-            .into());
-        }
+            Verification::Hashed
+        };
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 engine: *engine,
@@ -295,7 +287,7 @@ impl Snapshot {
                 map,
                 file,
                 verified,
-                verification: Verification::Hashed,
+                verification,
             }),
         })
     }
