@@ -24,3 +24,6 @@ ts_props='{"source":"const x: number = 1; export default x;"}'
 node scripts/bench-workers.mjs --runs "${WORKER_RUNS:-10}" \
   --coldstart "./target/release/coldstart serve {entry} --port {port} --store $store --workers 1 --assets {assets} --template {template}" \
   --json docs/bench-workers.json | tee docs/bench-workers.txt
+# HTTP throughput: serve vs a Node cluster with the same worker count, and per-request isolation
+# (wrk; installed with apt-get when missing).
+./scripts/bench-serve.sh --out docs/bench-serve.txt "${SERVE_SECONDS:-5}" 2
