@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
+use crate::file_identity::{decode_record, FileIdentity};
 
 pub use crate::module_files::{BundleFormat, ModuleFile, ModuleFiles};
 
@@ -23,6 +24,49 @@ pub struct Bundle {
     source: Arc<OnceLock<Arc<str>>>,
     path: Option<PathBuf>,
     modules: Option<Arc<ModuleFiles>>,
+    /// The content hash came from a [`BundleRecord`], not from reading the file.
+    recorded: bool,
+}
+
+/// A record that a script bundle file was hashed, tied to the file's identity (device, inode,
+/// length, modification and change times) at that moment: while the file is untouched, a later
+/// process finds the bundle's snapshot without reading it. The safety argument is the one of a
+/// store's [`crate::snapshot::VerifiedRecord`]; the source, when a build needs it, is still read
+/// and checked against the recorded hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleRecord {
+    identity: FileIdentity,
+    content_hash: [u8; 32],
+}
+
+impl BundleRecord {
+    const MAGIC: &'static str = "coldstart bundle v1";
+
+    /// The record's text form (one line).
+    pub fn encode(&self) -> String {
+        let hash: String = self
+            .content_hash
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        format!("{} {} {hash}\n", Self::MAGIC, self.identity.encode())
+    }
+
+    /// Parses [`BundleRecord::encode`]'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<BundleRecord> {
+        let (identity, content_hash, rest) = decode_record(text, Self::MAGIC)?;
+        rest.is_empty().then_some(BundleRecord {
+            identity,
+            content_hash,
+        })
+    }
+}
+
+/// The name a bundle read from `path` goes by: its file name.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 impl PartialEq for Bundle {
@@ -48,6 +92,7 @@ impl Bundle {
             source: Arc::new(lock),
             path: None,
             modules: None,
+            recorded: false,
         }
     }
 
@@ -93,6 +138,7 @@ impl Bundle {
             source: Arc::new(lock),
             path,
             modules: Some(Arc::new(files)),
+            recorded: false,
         }
     }
 
@@ -157,18 +203,65 @@ impl Bundle {
             hasher.update(&buffer[..n]);
             len += n as u64;
         }
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
         Ok(Bundle {
-            name,
+            name: file_name(path),
             len,
             content_hash: *hasher.finalize().as_bytes(),
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
             modules: None,
+            recorded: false,
         })
+    }
+
+    /// [`Bundle::from_file_as`] that trusts `record`: a script file whose identity still matches
+    /// it is neither read nor hashed (its source is read, and checked against the recorded hash,
+    /// only if a build needs it). Also returns a record to keep when it had to hash a script file
+    /// that has not changed in the last 100 ms (none for module bundles, which are always read).
+    ///
+    /// # Errors
+    /// As [`Bundle::from_file_as`].
+    pub fn from_file_recorded(
+        path: impl AsRef<Path>,
+        format: BundleFormat,
+        root: Option<&Path>,
+        record: Option<&BundleRecord>,
+    ) -> Result<(Self, Option<BundleRecord>)> {
+        let path = path.as_ref();
+        let identity = || std::fs::metadata(path).ok().map(|m| FileIdentity::of(&m));
+        let before = identity();
+        if let (Some(record), Some(now)) = (record, before) {
+            if format != BundleFormat::Module && record.identity == now {
+                let bundle = Bundle {
+                    name: file_name(path),
+                    len: now.len(),
+                    content_hash: record.content_hash,
+                    source: Arc::new(OnceLock::new()),
+                    path: Some(path.to_path_buf()),
+                    modules: None,
+                    recorded: true,
+                };
+                return Ok((bundle, None));
+            }
+        }
+        let bundle = Self::from_file_as(path, format, root)?;
+        let fresh = match (before, identity()) {
+            (Some(before), Some(after))
+                if before == after && after.settled() && bundle.modules.is_none() =>
+            {
+                Some(BundleRecord {
+                    identity: after,
+                    content_hash: bundle.content_hash,
+                })
+            }
+            _ => None,
+        };
+        Ok((bundle, fresh))
+    }
+
+    /// Whether the content hash came from a [`BundleRecord`] instead of reading the file.
+    pub fn hash_from_record(&self) -> bool {
+        self.recorded
     }
 
     /// The file it was read from, if any.

@@ -59,6 +59,7 @@ pub mod bundle;
 pub mod contract;
 pub mod engine;
 pub mod error;
+pub(crate) mod file_identity;
 pub mod isolate;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -594,13 +594,14 @@ impl BundleSource {
         }
     }
 
-    fn load(&self) -> Result<Bundle> {
+    /// The bundle as it is now; a file through `store`'s record of its content hash.
+    fn load(&self, store: &SnapshotStore) -> Result<Bundle> {
         match self {
             BundleSource::File {
                 path,
                 format,
                 module_root,
-            } => Bundle::from_file_as(path, *format, module_root.as_deref()),
+            } => store.bundle(path, *format, module_root.as_deref()),
             BundleSource::Memory(bundle) => Ok(bundle.clone()),
         }
     }
@@ -697,7 +698,7 @@ fn build_and_verify(
 ) -> Result<(Snapshot, bool)> {
     let (snapshot, cached) = match &config.build_mode {
         BuildMode::InProcess => {
-            let bundle = source.load()?;
+            let bundle = source.load(store)?;
             let (store, options, limits) =
                 (store.clone(), config.build.clone(), config.build_limits);
             // A dedicated thread: the caller may be a worker or a runtime thread.
@@ -751,7 +752,7 @@ fn build_in_child(
     store: &SnapshotStore,
     cancel: &AtomicBool,
 ) -> Result<(Snapshot, bool)> {
-    let bundle = source.load()?;
+    let bundle = source.load(store)?;
     let key = snapshot_key(store.engine(), &bundle, &config.build);
     if let Some(snapshot) = store.get(&key) {
         return Ok((snapshot, true));

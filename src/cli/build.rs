@@ -63,8 +63,8 @@ pub fn run(engine: &coldstart::Engine, args: BuildArgs) -> Result<(), Error> {
     if args.exit_with_parent {
         exit_with_parent(args.parent_pid);
     }
-    let bundle = args.flags.bundle(&args.bundle)?;
     let store = args.flags.open_store(engine)?;
+    let bundle = args.flags.bundle_in(&store, &args.bundle)?;
     let options = match &args.options_json {
         Some(json) => serde_json::from_str(json)
             .map_err(|e| Error::Invalid(format!("--options-json is not valid: {e}")))?,

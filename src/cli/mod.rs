@@ -152,6 +152,11 @@ impl BuildFlags {
         Bundle::from_file_as(path, self.format, self.module_root.as_deref())
     }
 
+    /// [`BuildFlags::bundle`] through `store`'s record of the file's content hash.
+    pub fn bundle_in(&self, store: &SnapshotStore, path: &Path) -> Result<Bundle, Error> {
+        store.bundle(path, self.format, self.module_root.as_deref())
+    }
+
     /// The deadline and heap limit of a build (not part of the snapshot key).
     pub fn limits(&self) -> Limits {
         Limits {
@@ -316,7 +321,14 @@ impl RunFlags {
         bundle_path: &Path,
         phases: &mut Phases,
     ) -> Result<SsrIsolate, Error> {
-        let bundle = self.build.bundle(bundle_path)?;
+        let store = match (self.no_snapshot, &self.snapshot) {
+            (false, None) => Some(self.build.open_store(engine)?),
+            _ => None,
+        };
+        let bundle = match &store {
+            Some(store) => self.build.bundle_in(store, bundle_path)?,
+            None => self.build.bundle(bundle_path)?,
+        };
         let config = self.config();
         phases.mark("read bundle");
         if self.no_snapshot {
@@ -352,8 +364,9 @@ impl RunFlags {
                 snapshot
             }
             None => {
-                self.build
-                    .open_store(engine)?
+                store
+                    .as_ref()
+                    .expect("opened above when there is no --snapshot")
                     .get_or_build_within(&bundle, &options, self.build.limits())?
                     .snapshot
             }

@@ -6,7 +6,6 @@
 //! `Snapshot` (an `Arc`), so the mapping lives as long as the last isolate made from it.
 
 use std::fs::File;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -15,6 +14,7 @@ use memmap2::{Mmap, MmapOptions};
 use super::format::{hex, Expected, Header};
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, Result, SnapshotError};
+use crate::file_identity::{decode_record, FileIdentity};
 use crate::isolate::Limits;
 
 /// A snapshot file that passed every check. Cheap to clone; `Send + Sync`.
@@ -36,24 +36,11 @@ struct Inner {
     verification: Verification,
 }
 
-/// What a change to a file's bytes always changes: its length or its modification time.
-/// `identity` adds what names this file and what the kernel alone sets (its change time cannot
-/// be set back by anyone, unlike the modification time), for [`VerifiedRecord`].
+/// The file's identity when it was verified; its length and modification time are what a change
+/// to its bytes always changes ([`Snapshot::check_unchanged`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileState {
-    len: u64,
-    mtime_ns: i128,
     identity: FileIdentity,
-}
-
-/// A file's device, inode, length, modification and change times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileIdentity {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
 }
 
 impl FileState {
@@ -61,17 +48,8 @@ impl FileState {
         let meta = file
             .metadata()
             .map_err(|e| Error::io("cannot stat snapshot", path, e))?;
-        let mtime_ns = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
         Ok(FileState {
-            len: meta.len(),
-            mtime_ns,
-            identity: FileIdentity {
-                dev: meta.dev(),
-                ino: meta.ino(),
-                len: meta.len(),
-                mtime_ns,
-                ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-            },
+            identity: FileIdentity::of(&meta),
         })
     }
 }
@@ -85,9 +63,9 @@ impl FileState {
 /// place, a truncation or a `chmod` moves the change time, which the kernel sets and no one can set
 /// back (`utimes` sets only access and modification times). A record is only written for a file
 /// whose last change is over 100 ms old, so that a later write cannot fall in the same tick of
-/// the kernel's coarse file clock. So a matching record means the bytes
-/// hashed then are the bytes there now, barring a change below the filesystem (media corruption,
-/// a raw device write), which the record cannot see and a full hash would.
+/// the kernel's coarse file clock. So a matching record means the bytes hashed then are the
+/// bytes there now, barring a change below the filesystem (media corruption, a raw device write),
+/// which the record cannot see and a full hash would (`crate::file_identity`).
 /// [`VerifyPolicy::Always`] hashes every time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedRecord {
@@ -100,41 +78,19 @@ impl VerifiedRecord {
 
     /// The record's text form (one line).
     pub fn encode(&self) -> String {
-        let id = &self.identity;
         format!(
-            "{} {} {} {} {} {} {}\n",
+            "{} {} {}\n",
             Self::MAGIC,
-            id.dev,
-            id.ino,
-            id.len,
-            id.mtime_ns,
-            id.ctime_ns,
+            self.identity.encode(),
             hex(&self.payload_hash)
         )
     }
 
     /// Parses [`VerifiedRecord::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<VerifiedRecord> {
-        let rest = text.strip_prefix(Self::MAGIC)?.trim();
-        let fields: Vec<&str> = rest.split(' ').collect();
-        let [dev, ino, len, mtime, ctime, hash] = fields.as_slice() else {
-            return None;
-        };
-        let mut payload_hash = [0u8; 32];
-        if hash.len() != 64 {
-            return None;
-        }
-        for (i, byte) in payload_hash.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(VerifiedRecord {
-            identity: FileIdentity {
-                dev: dev.parse().ok()?,
-                ino: ino.parse().ok()?,
-                len: len.parse().ok()?,
-                mtime_ns: mtime.parse().ok()?,
-                ctime_ns: ctime.parse().ok()?,
-            },
+        let (identity, payload_hash, rest) = decode_record(text, Self::MAGIC)?;
+        rest.is_empty().then_some(VerifiedRecord {
+            identity,
             payload_hash,
         })
     }
@@ -170,9 +126,6 @@ impl std::fmt::Debug for Snapshot {
             .finish()
     }
 }
-
-/// How long ago a file must have last changed for its verification to be recorded.
-const RECORD_SETTLE_NS: i128 = 100_000_000;
 
 /// Payloads at least this large are hashed on all cores.
 const PARALLEL_VERIFY_MIN: usize = 512 * 1024;
@@ -255,7 +208,7 @@ impl Snapshot {
         };
         let (map, file, verified) = map_file(path, options)?;
         let display = path.display().to_string();
-        let header = Header::decode(&map, verified.len, &display, Some(expected))?;
+        let header = Header::decode(&map, verified.identity.len(), &display, Some(expected))?;
         let payload = &map[header.payload_offset()..];
         let recorded = options.verify == VerifyPolicy::Recorded
             && record.is_some_and(|record| {
@@ -301,7 +254,7 @@ impl Snapshot {
         let (map, _, state) = map_file(path, MapOptions::default())?;
         Ok(Header::decode(
             &map,
-            state.len,
+            state.identity.len(),
             &path.display().to_string(),
             None,
         )?)
@@ -330,16 +283,9 @@ impl Snapshot {
         }
     }
 
-    /// Whether the file's last change is old enough to record its verification: file times
-    /// tick with the kernel's coarse clock (up to 10 ms), so a write landing in the same tick as
-    /// the change the record saw would leave the change time as it was.
+    /// Whether the file's last change is old enough to record its verification.
     pub(crate) fn settled(&self) -> bool {
-        let changed_ns = self.inner.verified.identity.ctime_ns;
-        let now_ns = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as i128)
-            .unwrap_or(0);
-        now_ns - changed_ns > RECORD_SETTLE_NS
+        self.inner.verified.identity.settled()
     }
 
     /// The content key.
@@ -376,11 +322,12 @@ impl Snapshot {
     pub fn check_unchanged(&self) -> Result<()> {
         let now = FileState::of(&self.inner.file, &self.inner.path)?;
         let was = self.inner.verified;
-        if (now.len, now.mtime_ns) == (was.len, was.mtime_ns) {
+        let (now, was) = (now.identity, was.identity);
+        if (now.len(), now.mtime_ns()) == (was.len(), was.mtime_ns()) {
             return Ok(());
         }
-        let detail = if now.len != was.len {
-            format!("{} bytes when verified, {} now", was.len, now.len)
+        let detail = if now.len() != was.len() {
+            format!("{} bytes when verified, {} now", was.len(), now.len())
         } else {
             "modified in place since it was verified".to_string()
         };

@@ -20,7 +20,7 @@ use super::builder::{default_build_limits, BuildOptions, BuiltSnapshot, Snapshot
 use super::format::{hex, parse_key};
 use super::hygiene::HygieneReport;
 use super::mapped::{MapOptions, Snapshot, Verification, VerifiedRecord};
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, BundleFormat, BundleRecord};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::isolate::Limits;
@@ -30,6 +30,8 @@ pub const DEFAULT_STORE_DIR: &str = "snapshots";
 const CURRENT: &str = "CURRENT";
 const PREVIOUS: &str = "PREVIOUS";
 const TEMP_PREFIX: &str = ".tmp-";
+/// The folder (in the writable directory) that holds bundle records.
+const BUNDLE_RECORDS: &str = "bundles";
 
 /// A directory of snapshots.
 #[derive(Debug, Clone)]
@@ -166,6 +168,59 @@ impl SnapshotStore {
         self.open_file(&built.header.key, &path)
     }
 
+    /// The bundle at `path` (as [`Bundle::from_file_as`]), trusting the store's
+    /// [`BundleRecord`] of its content hash while the file is untouched, so that a start whose
+    /// snapshot is already stored never reads the bundle; keeps a record when it had to hash a
+    /// script file (best effort). [`VerifyPolicy::Always`](super::VerifyPolicy::Always) ignores
+    /// records.
+    ///
+    /// # Errors
+    /// As [`Bundle::from_file_as`].
+    pub fn bundle(&self, path: &Path, format: BundleFormat, root: Option<&Path>) -> Result<Bundle> {
+        let record_path = self.bundle_record_path(path);
+        let record = match self.map_options.verify {
+            super::VerifyPolicy::Always => None,
+            super::VerifyPolicy::Recorded => fs::read_to_string(&record_path)
+                .ok()
+                .and_then(|text| BundleRecord::decode(&text)),
+        };
+        let (bundle, fresh) = Bundle::from_file_recorded(path, format, root, record.as_ref())?;
+        if let Some(fresh) = fresh {
+            self.write_record(&record_path, &fresh.encode());
+        }
+        Ok(bundle)
+    }
+
+    /// Where the record of the bundle file at `path` lives: named by the blake3 of its absolute
+    /// path, in the writable directory.
+    fn bundle_record_path(&self, path: &Path) -> PathBuf {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let name = blake3::hash(absolute.as_os_str().as_encoded_bytes());
+        self.dir
+            .join(BUNDLE_RECORDS)
+            .join(format!("{}.record", hex(name.as_bytes())))
+    }
+
+    /// Writes a record file atomically, without fsync (a lost record only means the next
+    /// process hashes again); failures are logged at debug level.
+    fn write_record(&self, path: &Path, text: &str) {
+        let written = path
+            .parent()
+            .map_or(Ok(()), fs::create_dir_all)
+            .and_then(|()| {
+                tempfile::Builder::new()
+                    .prefix(TEMP_PREFIX)
+                    .tempfile_in(path.parent().unwrap_or(&self.dir))
+            })
+            .and_then(|mut temp| {
+                temp.write_all(text.as_bytes())?;
+                temp.persist(path).map_err(|e| e.error)
+            });
+        if let Err(e) = written {
+            tracing::debug!(path = %path.display(), error = %e, "cannot write a record");
+        }
+    }
+
     /// Where the record of `key`'s last verification lives (always in the writable directory).
     fn record_path(&self, key: &[u8; 32]) -> PathBuf {
         self.dir.join(format!("{}.verified", hex(key)))
@@ -182,16 +237,7 @@ impl SnapshotStore {
         let snapshot =
             Snapshot::open_recorded(&self.engine, path, self.map_options, record.as_ref())?;
         if snapshot.verification() == Verification::Hashed && snapshot.settled() {
-            let written = tempfile::Builder::new()
-                .prefix(TEMP_PREFIX)
-                .tempfile_in(&self.dir)
-                .and_then(|mut temp| {
-                    temp.write_all(snapshot.verified_record().encode().as_bytes())?;
-                    temp.persist(&record_path).map_err(|e| e.error)
-                });
-            if let Err(e) = written {
-                tracing::debug!(path = %record_path.display(), error = %e, "cannot record a verification");
-            }
+            self.write_record(&record_path, &snapshot.verified_record().encode());
         }
         Ok(snapshot)
     }

@@ -552,3 +552,54 @@ globalThis.__rex_get_static_props = () => "{}";
     );
     assert!(!draws[0][1..].contains(&draws[0][0]));
 }
+
+/// A `call` whose snapshot is stored never reads the bundle (the store's record of its hash), yet
+/// a bundle rewritten in place — same length, modification time put back — is never served from
+/// the old snapshot.
+#[test]
+fn a_bundle_rewritten_in_place_is_never_served_from_its_old_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("app.js");
+    let version = |v: &str| {
+        format!(
+            r#"globalThis.__rex_render_page = () => JSON.stringify({{ body: "{v}", head: "" }});
+globalThis.__rex_get_server_side_props = () => "{{}}";
+globalThis.__rex_get_static_props = () => "{{}}";
+"#
+        )
+    };
+    std::fs::write(&app, version("one")).unwrap();
+    let render = || {
+        let o = coldstart(
+            dir.path(),
+            &[
+                "call",
+                "app.js",
+                "__rex_render_page",
+                "/",
+                "{}",
+                "--store",
+                "s",
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(render().contains("\"one\""));
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    assert!(render().contains("\"one\""), "records the bundle's hash");
+    assert!(render().contains("\"one\""), "from the record");
+    let records = std::fs::read_dir(dir.path().join("s/bundles"))
+        .unwrap()
+        .count();
+    assert_eq!(records, 1);
+    let modified = std::fs::metadata(&app).unwrap().modified().unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(&app).unwrap();
+    std::io::Write::write_all(&mut &file, version("two").as_bytes()).unwrap();
+    file.set_modified(modified).unwrap();
+    drop(file);
+    assert!(
+        render().contains("\"two\""),
+        "a stale record served the old snapshot"
+    );
+}

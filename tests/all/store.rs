@@ -288,3 +288,58 @@ fn a_verification_record_stands_only_for_the_untouched_file() {
         "the flipped byte must fail the payload hash"
     );
 }
+
+/// Rewrites `path` in place with `text` (same length expected) and puts its modification time
+/// back, as a careless deploy tool or an attacker with write access could.
+fn rewrite_keeping_mtime(path: &std::path::Path, text: &str) {
+    let modified = std::fs::metadata(path).unwrap().modified().unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    std::io::Write::write_all(&mut &file, text.as_bytes()).unwrap();
+    file.set_modified(modified).unwrap();
+}
+
+/// A store's record of a bundle file's hash spares reading it while the file is untouched, and
+/// stands for nothing else: the same bytes rewritten in place with the modification time put
+/// back are read and hashed again.
+#[test]
+fn a_bundle_record_stands_only_for_the_untouched_file() {
+    use coldstart::bundle::BundleFormat;
+
+    let (_dir, store) = temp_store();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("app.js");
+    let one = SMALL_APP.replace("<main>", "<MAIN>");
+    std::fs::write(&path, &one).unwrap();
+    let direct = Bundle::from_file(&path).unwrap();
+    let first = store.bundle(&path, BundleFormat::Auto, None).unwrap();
+    assert!(!first.hash_from_record(), "too fresh to have a record");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let second = store.bundle(&path, BundleFormat::Auto, None).unwrap();
+    assert!(!second.hash_from_record());
+    let third = store.bundle(&path, BundleFormat::Auto, None).unwrap();
+    assert!(
+        third.hash_from_record(),
+        "settled and untouched: from the record"
+    );
+    assert_eq!(third.content_hash(), direct.content_hash());
+    assert_eq!(third.name(), "app.js");
+    assert_eq!(
+        third.source().unwrap(),
+        one,
+        "the source is still read on demand"
+    );
+
+    let two = SMALL_APP.replace("<main>", "<HEAD>");
+    assert_eq!(one.len(), two.len());
+    rewrite_keeping_mtime(&path, &two);
+    let changed = store.bundle(&path, BundleFormat::Auto, None).unwrap();
+    assert!(
+        !changed.hash_from_record(),
+        "the change time gives the rewrite away"
+    );
+    assert_eq!(
+        changed.content_hash(),
+        Bundle::from_file(&path).unwrap().content_hash()
+    );
+    assert_ne!(changed.content_hash(), direct.content_hash());
+}
