@@ -176,6 +176,27 @@ impl SnapshotStore {
     ///
     /// # Errors
     /// As [`Bundle::from_file_as`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use coldstart::bundle::BundleFormat;
+    /// use coldstart::{Engine, EngineConfig, SnapshotStore};
+    ///
+    /// let engine = Engine::init(EngineConfig::default())?;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = SnapshotStore::open(&engine, dir.path().join("snapshots"))?;
+    /// let app = dir.path().join("app.js");
+    /// std::fs::write(&app, "globalThis.x = 1;").unwrap();
+    /// // A file changed in the last 100 ms is hashed, and not recorded yet.
+    /// assert!(!store.bundle(&app, BundleFormat::Auto, None)?.hash_from_record());
+    /// std::thread::sleep(std::time::Duration::from_millis(150));
+    /// let hashed = store.bundle(&app, BundleFormat::Auto, None)?; // hashed and recorded
+    /// let recorded = store.bundle(&app, BundleFormat::Auto, None)?; // not read at all
+    /// assert!(recorded.hash_from_record());
+    /// assert_eq!(recorded.content_hash(), hashed.content_hash());
+    /// # Ok::<(), coldstart::Error>(())
+    /// ```
     pub fn bundle(&self, path: &Path, format: BundleFormat, root: Option<&Path>) -> Result<Bundle> {
         let record_path = self.bundle_record_path(path);
         let record = match self.map_options.verify {
