@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
-use crate::file_identity::{decode_record, FileIdentity};
+use crate::file_identity::{FileIdentity, HashRecord};
 
 pub use crate::module_files::{BundleFormat, ModuleFile, ModuleFiles};
 
@@ -34,31 +34,19 @@ pub struct Bundle {
 /// store's [`crate::snapshot::VerifiedRecord`]; the source, when a build needs it, is still read
 /// and checked against the recorded hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BundleRecord {
-    identity: FileIdentity,
-    content_hash: [u8; 32],
-}
+pub struct BundleRecord(HashRecord);
 
 impl BundleRecord {
     const MAGIC: &'static str = "coldstart bundle v1";
 
     /// The record's text form (one line).
     pub fn encode(&self) -> String {
-        let hash: String = self
-            .content_hash
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        format!("{} {} {hash}\n", Self::MAGIC, self.identity.encode())
+        self.0.encode(Self::MAGIC)
     }
 
     /// Parses [`BundleRecord::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<BundleRecord> {
-        let (identity, content_hash, rest) = decode_record(text, Self::MAGIC)?;
-        rest.is_empty().then_some(BundleRecord {
-            identity,
-            content_hash,
-        })
+        HashRecord::decode(text, Self::MAGIC).map(BundleRecord)
     }
 }
 
@@ -231,11 +219,11 @@ impl Bundle {
         let identity = || std::fs::metadata(path).ok().map(|m| FileIdentity::of(&m));
         let before = identity();
         if let (Some(record), Some(now)) = (record, before) {
-            if format != BundleFormat::Module && record.identity == now {
+            if format != BundleFormat::Module && record.0.identity == now {
                 let bundle = Bundle {
                     name: file_name(path),
                     len: now.len(),
-                    content_hash: record.content_hash,
+                    content_hash: record.0.hash,
                     source: Arc::new(OnceLock::new()),
                     path: Some(path.to_path_buf()),
                     modules: None,
@@ -249,10 +237,10 @@ impl Bundle {
             (Some(before), Some(after))
                 if before == after && after.settled() && bundle.modules.is_none() =>
             {
-                Some(BundleRecord {
+                Some(BundleRecord(HashRecord {
                     identity: after,
-                    content_hash: bundle.content_hash,
-                })
+                    hash: bundle.content_hash,
+                }))
             }
             _ => None,
         };

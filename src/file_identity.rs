@@ -81,26 +81,43 @@ impl FileIdentity {
     }
 }
 
-/// A record line: `MAGIC identity… hex-hash [extra…]` → the identity, the hash and the rest.
-pub(crate) fn decode_record<'t>(
-    text: &'t str,
-    magic: &str,
-) -> Option<(FileIdentity, [u8; 32], Vec<&'t str>)> {
-    let rest = text.strip_prefix(magic)?.trim();
-    let fields: Vec<&str> = rest.split(' ').collect();
-    if fields.len() < 6 {
-        return None;
+/// A file's identity and the blake3 of its content (or payload) at the moment it was hashed: the
+/// body of a store's records. One line of text: `MAGIC dev ino len mtime ctime hex-hash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HashRecord {
+    /// The file when it was hashed.
+    pub identity: FileIdentity,
+    /// What the hash was.
+    pub hash: [u8; 32],
+}
+
+impl HashRecord {
+    /// The record's line, after `magic`.
+    pub fn encode(&self, magic: &str) -> String {
+        let hash: String = self.hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{magic} {} {hash}\n", self.identity.encode())
     }
-    let identity = FileIdentity::decode(&fields[..5])?;
-    let hash = fields[5];
-    if hash.len() != 64 {
-        return None;
+
+    /// Parses [`HashRecord::encode`]'s line for `magic`; `None` for anything else.
+    pub fn decode(text: &str, magic: &str) -> Option<HashRecord> {
+        let rest = text.strip_prefix(magic)?.trim();
+        let fields: Vec<&str> = rest.split(' ').collect();
+        let [identity @ .., hash] = fields.as_slice() else {
+            return None;
+        };
+        let identity = FileIdentity::decode(identity)?;
+        if hash.len() != 64 {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(HashRecord {
+            identity,
+            hash: bytes,
+        })
     }
-    let mut bytes = [0u8; 32];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some((identity, bytes, fields[6..].to_vec()))
 }
 
 #[cfg(test)]
@@ -110,14 +127,16 @@ mod tests {
     #[test]
     fn records_round_trip_and_garbage_is_refused() {
         let meta = std::fs::metadata(file!()).unwrap();
-        let id = FileIdentity::of(&meta);
-        let line = format!("magic {} {} extra\n", id.encode(), "ab".repeat(32));
-        let (back, hash, rest) = decode_record(&line, "magic").unwrap();
-        assert_eq!(back, id);
-        assert_eq!(hash, [0xab; 32]);
-        assert_eq!(rest, vec!["extra"]);
-        assert!(decode_record(&line, "other").is_none());
-        assert!(decode_record("magic 1 2 3", "magic").is_none());
-        assert!(decode_record(&line.replace("ab", "zz"), "magic").is_none());
+        let record = HashRecord {
+            identity: FileIdentity::of(&meta),
+            hash: [0xab; 32],
+        };
+        let line = record.encode("magic");
+        assert_eq!(HashRecord::decode(&line, "magic"), Some(record));
+        assert_eq!(HashRecord::decode(&line, "other"), None);
+        assert_eq!(HashRecord::decode("magic 1 2 3", "magic"), None);
+        assert_eq!(HashRecord::decode(&line.replace("ab", "zz"), "magic"), None);
+        let extra = line.trim_end().to_string() + " extra";
+        assert_eq!(HashRecord::decode(&extra, "magic"), None);
     }
 }

@@ -14,7 +14,7 @@ use memmap2::{Mmap, MmapOptions};
 use super::format::{hex, Expected, Header};
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, Result, SnapshotError};
-use crate::file_identity::{decode_record, FileIdentity};
+use crate::file_identity::{FileIdentity, HashRecord};
 use crate::isolate::Limits;
 
 /// A snapshot file that passed every check. Cheap to clone; `Send + Sync`.
@@ -68,31 +68,19 @@ impl FileState {
 /// which the record cannot see and a full hash would (`crate::file_identity`).
 /// [`VerifyPolicy::Always`] hashes every time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedRecord {
-    identity: FileIdentity,
-    payload_hash: [u8; 32],
-}
+pub struct VerifiedRecord(HashRecord);
 
 impl VerifiedRecord {
     const MAGIC: &'static str = "coldstart verified v1";
 
     /// The record's text form (one line).
     pub fn encode(&self) -> String {
-        format!(
-            "{} {} {}\n",
-            Self::MAGIC,
-            self.identity.encode(),
-            hex(&self.payload_hash)
-        )
+        self.0.encode(Self::MAGIC)
     }
 
     /// Parses [`VerifiedRecord::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<VerifiedRecord> {
-        let (identity, payload_hash, rest) = decode_record(text, Self::MAGIC)?;
-        rest.is_empty().then_some(VerifiedRecord {
-            identity,
-            payload_hash,
-        })
+        HashRecord::decode(text, Self::MAGIC).map(VerifiedRecord)
     }
 }
 
@@ -212,7 +200,11 @@ impl Snapshot {
         let payload = &map[header.payload_offset()..];
         let recorded = options.verify == VerifyPolicy::Recorded
             && record.is_some_and(|record| {
-                record.identity == verified.identity && record.payload_hash == header.payload_hash
+                record.0
+                    == HashRecord {
+                        identity: verified.identity,
+                        hash: header.payload_hash,
+                    }
             });
         let verification = if recorded {
             Verification::Recorded
@@ -277,10 +269,10 @@ impl Snapshot {
 
     /// A record of this file's verification, for a later open to trust ([`VerifiedRecord`]).
     pub fn verified_record(&self) -> VerifiedRecord {
-        VerifiedRecord {
+        VerifiedRecord(HashRecord {
             identity: self.inner.verified.identity,
-            payload_hash: self.inner.header.payload_hash,
-        }
+            hash: self.inner.header.payload_hash,
+        })
     }
 
     /// Whether the file's last change is old enough to record its verification.

@@ -518,22 +518,7 @@ globalThis.__rex_get_static_props = () => "{}";
     }
     let draws: Vec<Vec<f64>> = ["a", "a", "b"]
         .iter()
-        .map(|store| {
-            let o = coldstart(
-                dir.path(),
-                &[
-                    "call",
-                    "app.js",
-                    "__rex_render_page",
-                    "/",
-                    "{}",
-                    "--store",
-                    store,
-                ],
-            );
-            assert!(o.status.success(), "{}", stderr(&o));
-            serde_json::from_str(stdout(&o).trim()).unwrap()
-        })
+        .map(|store| serde_json::from_str(render_from_store(dir.path(), store).trim()).unwrap())
         .collect();
     assert_eq!(
         draws[0][0], draws[1][0],
@@ -569,22 +554,7 @@ globalThis.__rex_get_static_props = () => "{{}}";
         )
     };
     std::fs::write(&app, version("one")).unwrap();
-    let render = || {
-        let o = coldstart(
-            dir.path(),
-            &[
-                "call",
-                "app.js",
-                "__rex_render_page",
-                "/",
-                "{}",
-                "--store",
-                "s",
-            ],
-        );
-        assert!(o.status.success(), "{}", stderr(&o));
-        stdout(&o)
-    };
+    let render = || render_from_store(dir.path(), "s");
     assert!(render().contains("\"one\""));
     std::thread::sleep(std::time::Duration::from_millis(150));
     assert!(render().contains("\"one\""), "records the bundle's hash");
@@ -602,4 +572,23 @@ globalThis.__rex_get_static_props = () => "{{}}";
         render().contains("\"two\""),
         "a stale record served the old snapshot"
     );
+}
+
+/// `coldstart call app.js __rex_render_page / {} --store STORE` in `dir`: its stdout, after
+/// checking it succeeded.
+fn render_from_store(dir: &Path, store: &str) -> String {
+    let o = coldstart(
+        dir,
+        &[
+            "call",
+            "app.js",
+            "__rex_render_page",
+            "/",
+            "{}",
+            "--store",
+            store,
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o)
 }
