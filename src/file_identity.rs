@@ -12,6 +12,8 @@ use std::fs::Metadata;
 use std::os::unix::fs::MetadataExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::hex::{hex, parse_key};
+
 /// How long ago a file must have last changed for a record of it to be kept: file times tick with
 /// the kernel's coarse clock (up to 10 ms), so a write landing in the same tick as the change a
 /// record saw would leave the change time as it was.
@@ -94,8 +96,7 @@ pub(crate) struct HashRecord {
 impl HashRecord {
     /// The record's line, after `magic`.
     pub fn encode(&self, magic: &str) -> String {
-        let hash: String = self.hash.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{magic} {} {hash}\n", self.identity.encode())
+        format!("{magic} {} {}\n", self.identity.encode(), hex(&self.hash))
     }
 
     /// Parses [`HashRecord::encode`]'s line for `magic`; `None` for anything else.
@@ -105,17 +106,9 @@ impl HashRecord {
         let [identity @ .., hash] = fields.as_slice() else {
             return None;
         };
-        let identity = FileIdentity::decode(identity)?;
-        if hash.len() != 64 {
-            return None;
-        }
-        let mut bytes = [0u8; 32];
-        for (i, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hash.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
         Some(HashRecord {
-            identity,
-            hash: bytes,
+            identity: FileIdentity::decode(identity)?,
+            hash: parse_key(hash)?,
         })
     }
 }

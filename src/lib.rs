@@ -60,6 +60,7 @@ pub mod contract;
 pub mod engine;
 pub mod error;
 pub(crate) mod file_identity;
+pub(crate) mod hex;
 pub mod isolate;
 #[cfg(feature = "lambda")]
 pub mod lambda;
