@@ -1,6 +1,6 @@
 "use strict";
 // console, and the Node-style inspect/format it prints with (exposed as coldstart.inspect and
-// coldstart.format). Output goes to host.log(level, message) → tracing on the Rust side.
+// coldstart.format). Output goes to host.log(level, message) -> tracing on the Rust side.
 
 const defineHidden = (object, name, value) =>
   Object.defineProperty(object, name, { value, writable: true, configurable: true, enumerable: false });

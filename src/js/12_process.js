@@ -1,8 +1,8 @@
 "use strict";
 // A minimal `process`: env (set by the host after every restore, writable, string-coerced),
 // nextTick, versions, platform, hrtime. No `process.versions.node`, and `process.browser` is
-// true — the convention of the `process` shim bundlers use for non-Node targets — so that
-// libraries with a Node path (TypeScript's `sys`, debug, …) do not mistake coldstart for Node,
+// true - the convention of the `process` shim bundlers use for non-Node targets - so that
+// libraries with a Node path (TypeScript's `sys`, debug, ...) do not mistake coldstart for Node,
 // which it is not: it has no Node built-ins.
 
 function makeEnv(source) {

@@ -1,7 +1,7 @@
 "use strict";
 // URL and URLSearchParams, following the WHATWG URL Standard's basic URL parser (with state
 // override for the setters). Hosts: ASCII domains are lowercased; non-ASCII labels are converted
-// with punycode after lowercasing (no full UTS #46 mapping — see tools/polyfills/README.md).
+// with punycode after lowercasing (no full UTS #46 mapping - see tools/polyfills/README.md).
 
 const SPECIAL = { "ftp:": 21, "file:": null, "http:": 80, "https:": 443, "ws:": 80, "wss:": 443 };
 const isSpecialScheme = (scheme) => Object.prototype.hasOwnProperty.call(SPECIAL, scheme + ":");

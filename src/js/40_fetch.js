@@ -692,7 +692,7 @@ internals.defineGlobal("Request", Request);
 internals.defineGlobal("Response", Response);
 internals.defineGlobal("fetch", fetch);
 
-// The bytes of a body that was given whole (string, bytes, Blob…) and not read yet, marking it
+// The bytes of a body that was given whole (string, bytes, Blob...) and not read yet, marking it
 // used; `undefined` for a stream body. Lets the server send such a response without a stream.
 internals.bufferedBody = (object) => {
   const body = object[BODY];

@@ -266,7 +266,7 @@ internals.install_app = (namespace) => {
 let currentWaits = null;
 
 // Calls the default export's fetch(request, env, ctx), then streams the response to the host:
-// host.response_head(status, [name, value, …]), host.response_chunk(bytes)…, host.response_end().
+// host.response_head(status, [name, value, ...]), host.response_chunk(bytes)..., host.response_end().
 // Resolves once the body is sent and every ctx.waitUntil promise has settled.
 internals.worker_fetch = async (method, url, headerList, body) => {
   const worker = internals.app?.worker;
@@ -337,8 +337,8 @@ internals.worker_render = async (url) => {
 };
 
 // Runs the request/response plumbing once at build time (the snapshot builder calls it for
-// module bundles): the polyfills' own code — URL, Headers, Request, Response, body reading,
-// streams, encoding — gets compiled and its bytecode kept in the snapshot, so the first request
+// module bundles): the polyfills' own code - URL, Headers, Request, Response, body reading,
+// streams, encoding - gets compiled and its bytecode kept in the snapshot, so the first request
 // after a restore does not pay for compiling it. No user code runs here.
 internals.warm_worker_plumbing = async () => {
   const request = new Request("http://warm.test/a/b?c=d&e=f#g", {

@@ -602,7 +602,7 @@ class FastBuffer extends Uint8Array {
   }
 }
 
-// Buffer(arg[, encodingOrOffset[, length]]) — deprecated but still widely used
+// Buffer(arg[, encodingOrOffset[, length]]) - deprecated but still widely used
 // (with or without `new`); behaves like Buffer.alloc()/Buffer.from().
 export function Buffer(arg, encodingOrOffset, length) {
   if (typeof arg === "number") {
