@@ -24,15 +24,34 @@ fn main() {
         "/// Built-in polyfills, in evaluation order.\npub static POLYFILLS: &[Polyfill] = &[\n",
     );
     for name in &names {
+        let source = std::fs::read_to_string(dir.join(name)).expect("read polyfill");
+        let lazy = match directive(&source, "lazy-globals") {
+            Some(globals) => format!(
+                "Some(Lazy {{ globals: &{globals:?}, internals: &{:?} }})",
+                directive(&source, "lazy-internals").unwrap_or_default()
+            ),
+            None => "None".to_string(),
+        };
         writeln!(
             out,
-            "    Polyfill {{ name: {name:?}, source: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/js/{name}\")) }},"
+            "    Polyfill {{ name: {name:?}, source: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/js/{name}\")), lazy: {lazy} }},"
         )
         .unwrap();
     }
     out.push_str("];\n");
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("polyfills.rs");
     std::fs::write(dest, out).expect("write polyfill list");
+}
+
+/// The names after `// NAME:` in a polyfill's leading comment lines (`// lazy-globals: URL
+/// URLSearchParams`), if the directive is there.
+fn directive(source: &str, name: &str) -> Option<Vec<String>> {
+    let prefix = format!("// {name}:");
+    source
+        .lines()
+        .take_while(|line| line.starts_with("//") || line.starts_with("\"use strict\""))
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|names| names.split_whitespace().map(str::to_string).collect())
 }
 
 /// Pack the binary's relative relocations (DT_RELR): the dynamic loader applies ~70 000 of them at

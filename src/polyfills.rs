@@ -8,6 +8,102 @@ pub struct Polyfill {
     pub name: &'static str,
     /// The JS source.
     pub source: &'static str,
+    /// Set when the file is evaluated on first use instead of at bootstrap (its `// lazy-globals:`
+    /// and `// lazy-internals:` lines).
+    pub lazy: Option<Lazy>,
+}
+
+/// What a lazily loaded polyfill defines: until one of these is first read, the polyfill's code
+/// is neither compiled nor in any snapshot (so every restore deserialises less).
+#[derive(Debug, Clone, Copy)]
+pub struct Lazy {
+    /// Globals it defines (accessors until it is loaded).
+    pub globals: &'static [&'static str],
+    /// `internals` functions it defines for other polyfills or the Rust side.
+    pub internals: &'static [&'static str],
+}
+
+impl Polyfill {
+    /// The lazily loaded polyfill called `name`.
+    pub(crate) fn lazy_named(name: &str) -> Option<&'static Polyfill> {
+        POLYFILLS
+            .iter()
+            .find(|p| p.name == name && p.lazy.is_some())
+    }
+
+    /// The file's source wrapped as `(function (host, internals) {...})`, and its origin.
+    fn wrapped<'s>(
+        &self,
+        scope: &mut v8::HandleScope<'s>,
+    ) -> Option<(v8::Local<'s, v8::String>, v8::ScriptOrigin<'s>)> {
+        // Same line as the file's first line, so positions in stack traces are the file's own.
+        let wrapped = format!("(function (host, internals) {{{}\n}})", self.source);
+        let code = v8::String::new(scope, &wrapped)?;
+        let resource = v8::String::new(scope, self.name)?;
+        let origin = v8::ScriptOrigin::new(
+            scope,
+            resource.into(),
+            0,
+            0,
+            false,
+            0,
+            None,
+            false,
+            false,
+            false,
+            None,
+        );
+        Some((code, origin))
+    }
+
+    /// Compiles the file as `function (host, internals)` and returns that function (not yet
+    /// called), named after the file in stack traces; from `code_cache` (made by
+    /// [`Polyfill::code_cache`]) when given and V8 accepts it. `None` with an exception pending
+    /// in `scope` when it does not compile.
+    pub(crate) fn compile<'s>(
+        &self,
+        scope: &mut v8::HandleScope<'s>,
+        code_cache: Option<&[u8]>,
+    ) -> Option<v8::Local<'s, v8::Function>> {
+        let (code, origin) = self.wrapped(scope)?;
+        let script = match code_cache {
+            None => v8::Script::compile(scope, code, Some(&origin))?,
+            Some(bytes) => {
+                let cached = v8::script_compiler::CachedData::new(bytes);
+                let mut source =
+                    v8::script_compiler::Source::new_with_cached_data(code, Some(&origin), cached);
+                let script = v8::script_compiler::compile(
+                    scope,
+                    &mut source,
+                    v8::script_compiler::CompileOptions::ConsumeCodeCache,
+                    v8::script_compiler::NoCacheReason::NoReason,
+                )?;
+                if source.get_cached_data().is_some_and(|data| data.rejected()) {
+                    // Still correct (V8 compiled the source instead), only slower.
+                    tracing::warn!(
+                        polyfill = self.name,
+                        "V8 rejected the polyfill's code cache"
+                    );
+                }
+                script
+            }
+        };
+        v8::Local::<v8::Function>::try_from(script.run(scope)?).ok()
+    }
+
+    /// V8's code cache of the compiled file, for [`Polyfill::compile`] to load it from later
+    /// without parsing (made at snapshot build, kept in the snapshot as bytes).
+    pub(crate) fn code_cache(&self, scope: &mut v8::HandleScope) -> Option<Vec<u8>> {
+        let (code, origin) = self.wrapped(scope)?;
+        let mut source = v8::script_compiler::Source::new(code, Some(&origin));
+        let script = v8::script_compiler::compile_unbound_script(
+            scope,
+            &mut source,
+            v8::script_compiler::CompileOptions::NoCompileOptions,
+            v8::script_compiler::NoCacheReason::NoReason,
+        )?;
+        Some(script.create_code_cache()?.to_vec())
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/polyfills.rs"));
@@ -61,7 +157,10 @@ mod tests {
                 .enumerate()
                 .find(|(_, text)| text.chars().any(|c| u32::from(c) > 0xff))
             {
-                panic!("{name}:{} has a character outside Latin-1: {text}", line + 1);
+                panic!(
+                    "{name}:{} has a character outside Latin-1: {text}",
+                    line + 1
+                );
             }
         }
     }

@@ -13,9 +13,11 @@ pub(crate) const INTERNALS_CONTEXT_DATA_INDEX: usize = 0;
 
 /// JS functions the polyfills put on `internals`, called by the Rust side.
 pub(crate) struct Internals {
+    /// The `internals` object itself, for functions defined by a lazily loaded polyfill (read
+    /// when first needed, so reading them does not load the polyfill at every restore).
+    object: v8::Global<v8::Object>,
     pub fire_timer: v8::Global<v8::Function>,
     pub clear_timers: v8::Global<v8::Function>,
-    pub op_complete: v8::Global<v8::Function>,
     pub set_env: v8::Global<v8::Function>,
     pub set_worker_env: v8::Global<v8::Function>,
     pub worker_fetch: v8::Global<v8::Function>,
@@ -30,28 +32,39 @@ impl Internals {
         internals: v8::Local<v8::Object>,
     ) -> Result<Self> {
         let mut get = |name: &str| -> Result<v8::Global<v8::Function>> {
-            let key =
-                v8::String::new(scope, name).ok_or_else(|| Error::Engine("string alloc".into()))?;
-            let value = internals.get(scope, key.into());
-            let function = value
-                .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
-                .ok_or_else(|| {
-                    Error::Engine(format!(
-                        "the built-in polyfills do not define internals.{name}"
-                    ))
-                })?;
+            let function = function_named(scope, internals, name)?;
             Ok(v8::Global::new(scope, function))
         };
         Ok(Internals {
             fire_timer: get("fire_timer")?,
             clear_timers: get("clear_timers")?,
-            op_complete: get("op_complete")?,
             set_env: get("set_env")?,
             set_worker_env: get("set_worker_env")?,
             worker_fetch: get("worker_fetch")?,
             worker_render: get("worker_render")?,
+            object: v8::Global::new(scope, internals),
             app_kind: app_kind(scope, internals),
         })
+    }
+
+    /// `internals.op_complete(id, error, value)`, which settles a host operation's promise
+    /// (defined by the fetch polyfill, loaded on first use: an operation can only have been started
+    /// once it is).
+    pub(crate) fn op_complete<'s>(
+        &self,
+        scope: &mut v8::HandleScope<'s>,
+    ) -> Result<v8::Local<'s, v8::Function>> {
+        let internals = v8::Local::new(scope, &self.object);
+        function_named(scope, internals, "op_complete")
+    }
+
+    /// `internals.keepLazyCodeCache(file, bytes)`, which the snapshot builder calls last.
+    pub(crate) fn keep_lazy_code_cache<'s>(
+        &self,
+        scope: &mut v8::HandleScope<'s>,
+    ) -> Result<v8::Local<'s, v8::Function>> {
+        let internals = v8::Local::new(scope, &self.object);
+        function_named(scope, internals, "keepLazyCodeCache")
     }
 }
 
@@ -135,26 +148,63 @@ pub(crate) fn bootstrap<'s>(
         .ok_or_else(|| Error::Engine("cannot create the host object".to_string()))?;
     let internals = v8::Object::new(scope);
     for polyfill in POLYFILLS {
-        // Same line as the file's first line, so positions in stack traces are the file's own.
-        let wrapped = format!("(function (host, internals) {{{}\n}})", polyfill.source);
-        let function = evaluate_script(scope, &wrapped, polyfill.name)
-            .map_err(|e| e.during(format!("loading polyfill {}", polyfill.name)))?;
-        let function = v8::Local::<v8::Function>::try_from(function).map_err(|_| {
-            Error::Engine(format!(
-                "polyfill {} did not compile to a function",
-                polyfill.name
-            ))
-        })?;
         let tc = &mut v8::TryCatch::new(scope);
+        let during = |tc: &mut v8::TryCatch<v8::HandleScope>, doing: &str| -> Error {
+            js_error_from(tc, &format!("{doing} polyfill {}", polyfill.name)).into()
+        };
         let undefined = v8::undefined(tc).into();
-        if function
-            .call(tc, undefined, &[host.into(), internals.into()])
-            .is_none()
-        {
-            return Err(js_error_from(tc, &format!("running polyfill {}", polyfill.name)).into());
+        let called = match polyfill.lazy {
+            Some(lazy) => {
+                let define_lazy = function_named(tc, internals, "defineLazy")?;
+                let name = js_string(tc, polyfill.name)?;
+                let globals = string_array(tc, lazy.globals)?;
+                let names = string_array(tc, lazy.internals)?;
+                define_lazy.call(tc, undefined, &[name.into(), globals.into(), names.into()])
+            }
+            None => {
+                let Some(function) = polyfill.compile(tc, None) else {
+                    return Err(during(tc, "loading"));
+                };
+                function.call(tc, undefined, &[host.into(), internals.into()])
+            }
+        };
+        if called.is_none() {
+            return Err(during(tc, "running"));
         }
     }
     Ok(internals)
+}
+
+fn js_string<'s>(scope: &mut v8::HandleScope<'s>, text: &str) -> Result<v8::Local<'s, v8::String>> {
+    v8::String::new(scope, text).ok_or_else(|| Error::Engine("string alloc".into()))
+}
+
+fn string_array<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    texts: &[&str],
+) -> Result<v8::Local<'s, v8::Array>> {
+    let elements = texts
+        .iter()
+        .map(|text| js_string(scope, text).map(Into::into))
+        .collect::<Result<Vec<v8::Local<v8::Value>>>>()?;
+    Ok(v8::Array::new_with_elements(scope, &elements))
+}
+
+/// `internals[name]`, which an earlier polyfill must have defined as a function.
+fn function_named<'s>(
+    scope: &mut v8::HandleScope<'s>,
+    internals: v8::Local<v8::Object>,
+    name: &str,
+) -> Result<v8::Local<'s, v8::Function>> {
+    let key = js_string(scope, name)?;
+    internals
+        .get(scope, key.into())
+        .and_then(|value| v8::Local::<v8::Function>::try_from(value).ok())
+        .ok_or_else(|| {
+            Error::Engine(format!(
+                "the built-in polyfills do not define internals.{name}"
+            ))
+        })
 }
 
 /// The origin of a script or module named `resource` (its name in stack traces), at line 0.

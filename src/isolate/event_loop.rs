@@ -194,7 +194,7 @@ fn deliver(
     deadline: Deadline,
 ) -> Result<()> {
     let tc = &mut v8::TryCatch::new(scope);
-    let complete = v8::Local::new(tc, &internals.op_complete);
+    let complete = internals.op_complete(tc)?;
     let undefined = v8::undefined(tc).into();
     let id = v8::Integer::new_from_unsigned(tc, completion.id).into();
     let (error, value) = completion_to_js(tc, completion.result);

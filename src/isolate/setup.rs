@@ -187,7 +187,7 @@ pub(crate) struct IsolateCell {
 }
 
 impl IsolateCell {
-    /// A new isolate from V8's built-in snapshot (`params` without a blob).
+    /// A new isolate from V8's built-in snapshot, or from the blob `params` own.
     pub fn new(params: v8::CreateParams) -> Self {
         Self::create(params, None)
     }

@@ -1,4 +1,6 @@
 "use strict";
+// lazy-globals: URL URLSearchParams
+// lazy-internals: parseForm serializeForm
 // URL and URLSearchParams, following the WHATWG URL Standard's basic URL parser (with state
 // override for the setters). Hosts: ASCII domains are lowercased; non-ASCII labels are converted
 // with punycode after lowercasing (no full UTS #46 mapping - see tools/polyfills/README.md).

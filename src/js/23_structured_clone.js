@@ -78,9 +78,12 @@ function clone(value, memory) {
         out = new Ctor(buffer, value.byteOffset, value.length);
         break;
       }
-      if (typeof Blob !== "undefined" && value instanceof Blob) {
+      // Read without loading the fetch polyfill: until it is loaded, no Blob can exist.
+      const BlobClass = internals.loadedGlobal("Blob");
+      const FileClass = internals.loadedGlobal("File");
+      if (typeof BlobClass === "function" && value instanceof BlobClass) {
         out = value.slice(0, value.size, value.type);
-        if (typeof File !== "undefined" && value instanceof File) out = new File([out], value.name, { type: value.type, lastModified: value.lastModified });
+        if (typeof FileClass === "function" && value instanceof FileClass) out = new File([out], value.name, { type: value.type, lastModified: value.lastModified });
         break;
       }
       if (tag !== "[object Object]" && !(Symbol.toStringTag in value)) throw dataCloneError(tag);

@@ -1,4 +1,5 @@
 "use strict";
+// lazy-globals: TextEncoderStream TextDecoderStream
 // TextEncoderStream and TextDecoderStream on top of TransformStream.
 
 class TextEncoderStream {

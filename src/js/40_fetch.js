@@ -1,4 +1,6 @@
 "use strict";
+// lazy-globals: Blob File FormData Headers Request Response fetch
+// lazy-internals: op_complete bufferedBody
 // Blob, File, FormData, Headers, Request, Response and fetch. fetch hands the request to
 // host.op_fetch (reqwest on the Rust side, under the embedder's network policy); the Rust event
 // loop delivers the outcome through internals.op_complete.

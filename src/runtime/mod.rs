@@ -22,6 +22,7 @@ pub mod fetch;
 pub mod fs;
 pub mod http_client;
 pub mod info;
+mod lazy_polyfills;
 pub mod net_policy;
 pub(crate) mod ops;
 pub mod state;
@@ -70,6 +71,7 @@ const MODULES: &[Module] = &[
     ("fs", fs::declarations),
     ("fetch", fetch::declarations),
     ("worker", worker::declarations),
+    ("lazy_polyfills", lazy_polyfills::declarations),
 ];
 
 /// Every host function, in table order.

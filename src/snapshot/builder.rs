@@ -5,6 +5,7 @@ use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 
+use super::code_cache::{lazy_polyfill_code_caches, CodeCache};
 use super::format::{hex, Header, Metadata, FORMAT_VERSION};
 use super::hygiene::HygieneReport;
 use crate::bundle::Bundle;
@@ -275,6 +276,7 @@ impl<'a> SnapshotBuilder<'a> {
         // with every other and with plain isolates, in any order (tests/all/snapshot_core.rs).
         let _one_build = BUILD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let anchor = PlainIsolate::new(&engine);
+        let code_caches = lazy_polyfill_code_caches();
         let mut creator = {
             let _shared = lifecycle_shared();
             v8::Isolate::snapshot_creator(
@@ -299,7 +301,7 @@ impl<'a> SnapshotBuilder<'a> {
             let context = v8::Context::new(scope, Default::default());
             let outcome = {
                 let scope = &mut v8::ContextScope::new(scope, context);
-                self.evaluate(scope, &state, deadline)
+                self.evaluate(scope, &state, deadline, code_caches)
             };
             let fired = armed.fired();
             let what = format!("building the snapshot of {}", self.bundle.name());
@@ -432,6 +434,7 @@ impl<'a> SnapshotBuilder<'a> {
         scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
         state: &state::StateRef,
         deadline: event_loop::Deadline,
+        code_caches: &[CodeCache],
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
         let internals_object = bootstrap(scope)?;
@@ -587,6 +590,23 @@ impl<'a> SnapshotBuilder<'a> {
             let clear = v8::Local::new(tc, &internals.clear_timers);
             let undefined = v8::undefined(tc).into();
             clear.call(tc, undefined, &[]);
+        }
+        // Polyfills the build never used stay out of the heap; their code caches go in.
+        for (polyfill, bytes) in code_caches {
+            let tc = &mut v8::TryCatch::new(scope);
+            let keep = internals.keep_lazy_code_cache(tc)?;
+            let undefined = v8::undefined(tc).into();
+            let file = v8::String::new(tc, polyfill.name)
+                .expect("polyfill name")
+                .into();
+            let Some(bytes) = runtime::uint8_array_from(tc, bytes.clone()) else {
+                return Err(Error::Engine(
+                    "cannot allocate a code cache array".to_string(),
+                ));
+            };
+            if keep.call(tc, undefined, &[file, bytes.into()]).is_none() {
+                return Err(js_error_from(tc, "keeping the unused polyfills' code caches").into());
+            }
         }
         Ok((v8::Global::new(scope, internals_object), hygiene))
     }

@@ -2,6 +2,7 @@
 //! the file, [`store`] keeps files content-addressed, [`mapped`] verifies and maps them.
 
 pub mod builder;
+mod code_cache;
 pub mod format;
 pub mod hygiene;
 pub mod mapped;

@@ -592,3 +592,49 @@ fn render_from_store(dir: &Path, store: &str) -> String {
     assert!(o.status.success(), "{}", stderr(&o));
     stdout(&o)
 }
+
+/// A polyfill the build did not use (`URL`, streams, fetch: loaded on first use) loads from the
+/// code cache its snapshot keeps, in another process than the one that built it: V8 refusing the
+/// cache (it checks V8's flags and the blob's read-only heap) would be logged as a warning.
+#[test]
+fn a_polyfill_first_used_after_restore_loads_from_the_snapshots_code_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("app.js"),
+        r#"
+globalThis.__rex_render_page = () => JSON.stringify({ body: "", head: "" });
+globalThis.__rex_get_static_props = () => "{}";
+globalThis.__rex_get_server_side_props = async () => {
+  const url = new URL("https://x.test/a?b=1");
+  const text = await new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } })).text();
+  return JSON.stringify([url.searchParams.get("b"), text, new TextDecoderStream().encoding]);
+};
+"#,
+    )
+    .unwrap();
+    let o = coldstart(dir.path(), &["build", "app.js", "--store", "s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let call = [
+        "call",
+        "app.js",
+        "__rex_get_server_side_props",
+        "/",
+        "{}",
+        "--store",
+        "s",
+    ];
+    for _ in 0..2 {
+        let mut command = command(dir.path(), &call);
+        let o = output_within(command.env("COLDSTART_LOG", "warn"), HANG, "coldstart call");
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout).trim(),
+            r#"["1","s","utf-8"]"#
+        );
+        assert!(
+            !stderr(&o).contains("code cache"),
+            "the code cache was refused: {}",
+            stderr(&o)
+        );
+    }
+}

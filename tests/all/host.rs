@@ -668,6 +668,119 @@ fn env_is_an_allowlist_of_the_host_environment() {
 }
 
 // ------------------------------------------------------------------------------------------
+// Polyfills loaded on first use (`// lazy-globals:` in src/js, src/js/14_lazy.js).
+
+/// Every global a lazily loaded polyfill declares, from the engine's own polyfill table.
+fn lazy_globals() -> Vec<&'static str> {
+    coldstart::polyfills::POLYFILLS
+        .iter()
+        .filter_map(|polyfill| polyfill.lazy)
+        .flat_map(|lazy| lazy.globals.iter().copied())
+        .collect()
+}
+
+#[test]
+fn lazy_polyfills_load_on_first_use_and_define_exactly_what_they_declare() {
+    let names = lazy_globals();
+    for expected in [
+        "URL",
+        "ReadableStream",
+        "TextEncoderStream",
+        "fetch",
+        "Response",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} is not lazy: {names:?}"
+        );
+    }
+    let (_dir, snapshot) = host_snapshot();
+    let mut iso = isolate(&snapshot);
+    let code = format!(
+        r#"
+        const names = {names};
+        const isAccessor = (n) => typeof Object.getOwnPropertyDescriptor(globalThis, n).get === "function";
+        const before = Object.getOwnPropertyNames(globalThis);
+        const lazyBefore = names.filter(isAccessor).length;
+        const types = [...new Set(names.map((n) => typeof globalThis[n]))];
+        const after = Object.getOwnPropertyNames(globalThis);
+        const shapes = [...new Set(names.map((n) => JSON.stringify(Object.getOwnPropertyDescriptor(globalThis, n), (k, v) => (k === "value" ? undefined : v))))];
+        return {{ lazyBefore, types, shapes, added: after.filter((n) => !before.includes(n)),
+                  works: [new URL("/a?b=1", "https://x.test").searchParams.get("b"), new Response("hi").status] }};
+        "#,
+        names = serde_json::to_string(&names).unwrap()
+    );
+    assert_eq!(
+        run(&mut iso, &code).unwrap(),
+        serde_json::json!({
+            "lazyBefore": names.len(),
+            "types": ["function"],
+            "shapes": [r#"{"writable":true,"enumerable":false,"configurable":true}"#],
+            "added": [],
+            "works": ["1", 200],
+        })
+    );
+}
+
+#[test]
+fn a_lazy_global_the_bundle_replaced_keeps_the_bundles_value() {
+    let (_dir, snapshot) = host_snapshot();
+    let mut iso = isolate(&snapshot);
+    let code = r#"
+        globalThis.fetch = function mine() {};
+        delete globalThis.Blob;
+        const request = new Request("http://x.test/", { headers: { a: "1" } }); // loads fetch's file
+        structuredClone({ plain: true });
+        return [fetch.name, typeof Blob, request.headers.get("a"), typeof Response];
+    "#;
+    assert_eq!(
+        run(&mut iso, code).unwrap(),
+        serde_json::json!(["mine", "undefined", "1", "function"])
+    );
+}
+
+#[test]
+fn a_lazy_polyfill_is_in_the_snapshot_only_when_the_bundle_used_it_at_build() {
+    let (_dir, plain) = host_snapshot();
+    let touched_app =
+        format!("{HOST_APP}\nglobalThis.__streams = typeof ReadableStream + typeof URL;");
+    let (_dir2, touched) = snapshot_of(&Bundle::new("touched-app.js", touched_app));
+    let (plain_kib, touched_kib) = (plain.payload().len() / 1024, touched.payload().len() / 1024);
+    // Both carry fetch's code cache; the plain one carries those of streams and URL instead of
+    // their heap (about 100 KiB more).
+    assert!(
+        plain_kib + 50 < touched_kib,
+        "streams and URL add {plain_kib} KiB → {touched_kib} KiB: are they loaded at bootstrap?"
+    );
+    // Both work after restore; the untouched one loads them on first use.
+    for snapshot in [&plain, &touched] {
+        let mut iso = isolate(snapshot);
+        let value = run(
+            &mut iso,
+            "return new URL('https://x.test/p').pathname + typeof new ReadableStream().getReader;",
+        );
+        assert_eq!(value.unwrap(), serde_json::json!("/pfunction"));
+    }
+}
+
+#[test]
+fn structured_clone_of_a_plain_object_does_not_load_fetch() {
+    let (_dir, snapshot) = host_snapshot();
+    let mut iso = isolate(&snapshot);
+    let code = r#"
+        const isLazy = () => typeof Object.getOwnPropertyDescriptor(globalThis, "Blob").get === "function";
+        structuredClone({ a: [1, new Uint8Array(2)] });
+        const lazyAfterPlain = isLazy();
+        const copy = structuredClone(new File(["ab"], "f.txt", { type: "text/plain" }));
+        return [lazyAfterPlain, isLazy(), copy instanceof File, copy.name, copy.size];
+    "#;
+    assert_eq!(
+        run(&mut iso, code).unwrap(),
+        serde_json::json!([true, false, true, "f.txt", 2])
+    );
+}
+
+// ------------------------------------------------------------------------------------------
 // Snapshot hygiene.
 
 #[test]

@@ -253,11 +253,33 @@ function makeHost(internals, root) {
   };
 }
 
+// The names after `// NAME:` in a polyfill's leading comment lines (as build.rs reads them).
+function directive(source, name) {
+  for (const line of source.split("\n")) {
+    if (!line.startsWith("//") && !line.startsWith('"use strict"')) break;
+    if (line.startsWith(`// ${name}:`)) return line.slice(name.length + 4).split(/\s+/).filter(Boolean);
+  }
+  return undefined;
+}
+
 function loadPolyfills(context, host, internals) {
+  // Same wrapping as src/polyfills.rs: the file's first line stays on line 1.
+  const compile = (name) =>
+    vm.runInContext("(function (host, internals) {" + readFileSync(jsDir + name, "utf8") + "\n})", context, { filename: name });
+  const lazy = new Set();
+  host.load_polyfill = (name) => {
+    if (!lazy.has(name)) throw new TypeError(`no lazily loaded polyfill is called ${JSON.stringify(name)}`);
+    return compile(name);
+  };
   for (const name of readdirSync(jsDir).filter((n) => /^\d\d_.*\.js$/.test(n)).sort()) {
-    // Same wrapping as src/isolate.rs: the file's first line stays on line 1.
-    const wrapped = "(function (host, internals) {" + readFileSync(jsDir + name, "utf8") + "\n})";
-    vm.runInContext(wrapped, context, { filename: name })(host, internals);
+    const source = readFileSync(jsDir + name, "utf8");
+    const globals = directive(source, "lazy-globals");
+    if (globals === undefined) {
+      compile(name)(host, internals);
+    } else {
+      lazy.add(name);
+      internals.defineLazy(name, globals, directive(source, "lazy-internals") ?? []);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // Entry point bundled into src/js/30_streams.js: installs the web-streams-polyfill ponyfill's
-// classes as globals (only those not already present).
+// classes as globals through internals.defineGlobal (`internals` is the parameter of the function
+// coldstart wraps every polyfill in; the file is loaded on first use, see src/js/14_lazy.js).
 import * as streams from "web-streams-polyfill";
 
 const names = [
@@ -9,7 +10,5 @@ const names = [
   "TransformStreamDefaultController", "ByteLengthQueuingStrategy", "CountQueuingStrategy",
 ];
 for (const name of names) {
-  if (streams[name] && !(name in globalThis)) {
-    Object.defineProperty(globalThis, name, { value: streams[name], writable: true, configurable: true, enumerable: false });
-  }
+  if (streams[name]) internals.defineGlobal(name, streams[name]);
 }
