@@ -24,6 +24,25 @@ pub struct Lazy {
 }
 
 impl Polyfill {
+    /// The lazily loaded polyfills a script names one of the globals of, as an identifier
+    /// anywhere in its source (like a bundler's "polyfill by usage"): the snapshot builder loads
+    /// those at build, so using them costs nothing after a restore. A mention in dead code or a
+    /// string only loads one for nothing; a global reached without its name (`globalThis[x]`)
+    /// is still loaded on first use.
+    pub(crate) fn lazy_named_in(source: &str) -> Vec<&'static Polyfill> {
+        let identifiers: std::collections::HashSet<&str> = source
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .collect();
+        POLYFILLS
+            .iter()
+            .filter(|polyfill| {
+                polyfill
+                    .lazy
+                    .is_some_and(|lazy| lazy.globals.iter().any(|name| identifiers.contains(name)))
+            })
+            .collect()
+    }
+
     /// The lazily loaded polyfill called `name`.
     pub(crate) fn lazy_named(name: &str) -> Option<&'static Polyfill> {
         POLYFILLS
@@ -142,6 +161,30 @@ pub fn polyfills_hash() -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lazy_files_named_in(source: &str) -> Vec<&'static str> {
+        Polyfill::lazy_named_in(source)
+            .iter()
+            .map(|polyfill| polyfill.name)
+            .collect()
+    }
+
+    #[test]
+    fn a_lazy_polyfill_is_named_by_a_whole_identifier_only() {
+        assert_eq!(
+            lazy_files_named_in("const a = 1; myfetch(URLs, $Headers);"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(lazy_files_named_in("x=>new URL(x)"), ["22_url.js"]);
+        assert_eq!(
+            lazy_files_named_in("if(typeof globalThis.fetch!=='function'){}TransformStream"),
+            ["30_streams.js", "40_fetch.js"]
+        );
+        assert_eq!(
+            lazy_files_named_in("'TextDecoderStream'"),
+            ["31_encoding_streams.js"]
+        );
+    }
 
     /// V8 stores a script's whole source as two-byte text when one character is outside Latin-1,
     /// doubling what every snapshot carries of it: the built-in sources must stay Latin-1.

@@ -22,7 +22,7 @@ use crate::isolate::{
     lifecycle_exclusive, lifecycle_shared, promise_reject_callback, Guard, Limits, PlainIsolate,
     DEFAULT_BUILD_HEAP_MB,
 };
-use crate::polyfills::polyfills_hash;
+use crate::polyfills::{polyfills_hash, Polyfill};
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::ssr::{SsrConfig, SsrIsolate};
 
@@ -161,7 +161,7 @@ impl KeyInputs {
 /// (the built-ins a module bundle gets, what is warmed, how modules are linked). Part of every
 /// key: bump it with any such change, so stores never serve a snapshot the current builder
 /// would build differently.
-pub const BUILDER_REVISION: u32 = 3;
+pub const BUILDER_REVISION: u32 = 4;
 
 /// The content key of a snapshot of `bundle` built with `options` by `engine`.
 pub fn snapshot_key(engine: &Engine, bundle: &Bundle, options: &BuildOptions) -> [u8; 32] {
@@ -440,6 +440,9 @@ impl<'a> SnapshotBuilder<'a> {
         let internals_object = bootstrap(scope)?;
         let internals = Internals::from_object(scope, internals_object)?;
         let name = self.bundle.name();
+        if self.bundle.modules().is_none() {
+            load_polyfills_named_in(scope, self.bundle.source()?)?;
+        }
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
 
@@ -610,6 +613,25 @@ impl<'a> SnapshotBuilder<'a> {
         }
         Ok((v8::Global::new(scope, internals_object), hygiene))
     }
+}
+
+/// Loads the lazily loaded polyfills whose globals `source` names (by reading the first of
+/// them), so that they are in the snapshot: using them after a restore then costs nothing. (A
+/// module bundle's build loads them all when it warms the request plumbing up.)
+fn load_polyfills_named_in(scope: &mut v8::HandleScope, source: &str) -> Result<()> {
+    let global = scope.get_current_context().global(scope);
+    for polyfill in Polyfill::lazy_named_in(source) {
+        let Some(first) = polyfill.lazy.and_then(|lazy| lazy.globals.first()) else {
+            continue;
+        };
+        let tc = &mut v8::TryCatch::new(scope);
+        let key = v8::String::new(tc, first).expect("global name");
+        if global.get(tc, key.into()).is_none() {
+            let doing = format!("loading polyfill {}", polyfill.name);
+            return Err(js_error_from(tc, &doing).into());
+        }
+    }
+    Ok(())
 }
 
 /// Evaluates `source` (a function expression), calls it without arguments and returns the

@@ -604,10 +604,14 @@ fn a_polyfill_first_used_after_restore_loads_from_the_snapshots_code_cache() {
         r#"
 globalThis.__rex_render_page = () => JSON.stringify({ body: "", head: "" });
 globalThis.__rex_get_static_props = () => "{}";
+// The globals are reached without being named: a bundle naming them gets them at build.
+const web = (...parts) => globalThis[parts.join("")];
 globalThis.__rex_get_server_side_props = async () => {
-  const url = new URL("https://x.test/a?b=1");
-  const text = await new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } })).text();
-  return JSON.stringify([url.searchParams.get("b"), text, new TextDecoderStream().encoding]);
+  const url = new (web("U", "RL"))("https://x.test/a?b=1");
+  const Stream = web("Readable", "Stream");
+  const body = new Stream({ start(c) { c.enqueue(new TextEncoder().encode("s")); c.close(); } });
+  const text = await new (web("Resp", "onse"))(body).text();
+  return JSON.stringify([url.searchParams.get("b"), text, new (web("TextDecoder", "Stream"))().encoding]);
 };
 "#,
     )
