@@ -24,14 +24,19 @@ pub struct Lazy {
 }
 
 impl Polyfill {
-    /// The lazily loaded polyfills a script names one of the globals of, as an identifier
-    /// anywhere in its source (like a bundler's "polyfill by usage"): the snapshot builder loads
+    /// The lazily loaded polyfills a bundle names one of the globals of, as an identifier
+    /// anywhere in its sources (like a bundler's "polyfill by usage"): the snapshot builder loads
     /// those at build, so using them costs nothing after a restore. A mention in dead code or a
     /// string only loads one for nothing; a global reached without its name (`globalThis[x]`)
     /// is still loaded on first use.
-    pub(crate) fn lazy_named_in(source: &str) -> Vec<&'static Polyfill> {
-        let identifiers: std::collections::HashSet<&str> = source
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+    pub(crate) fn lazy_named_in<'a>(
+        sources: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<&'static Polyfill> {
+        let identifiers: std::collections::HashSet<&str> = sources
+            .into_iter()
+            .flat_map(|source| {
+                source.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            })
             .collect();
         POLYFILLS
             .iter()
@@ -163,7 +168,7 @@ mod tests {
     use super::*;
 
     fn lazy_files_named_in(source: &str) -> Vec<&'static str> {
-        Polyfill::lazy_named_in(source)
+        Polyfill::lazy_named_in([source])
             .iter()
             .map(|polyfill| polyfill.name)
             .collect()

@@ -440,9 +440,11 @@ impl<'a> SnapshotBuilder<'a> {
         let internals_object = bootstrap(scope)?;
         let internals = Internals::from_object(scope, internals_object)?;
         let name = self.bundle.name();
-        if self.bundle.modules().is_none() {
-            load_polyfills_named_in(scope, self.bundle.source()?)?;
-        }
+        let sources: Vec<&str> = match self.bundle.modules() {
+            None => vec![self.bundle.source()?],
+            Some(files) => files.files.iter().map(|file| &*file.source).collect(),
+        };
+        load_polyfills_named_in(scope, sources)?;
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
 
@@ -615,12 +617,13 @@ impl<'a> SnapshotBuilder<'a> {
     }
 }
 
-/// Loads the lazily loaded polyfills whose globals `source` names (by reading the first of
-/// them), so that they are in the snapshot: using them after a restore then costs nothing. (A
-/// module bundle's build loads them all when it warms the request plumbing up.)
-fn load_polyfills_named_in(scope: &mut v8::HandleScope, source: &str) -> Result<()> {
+/// Loads the lazily loaded polyfills whose globals the bundle's `sources` name (by reading the
+/// first of them), so that they are in the snapshot: using them after a restore then costs
+/// nothing. (A module bundle's build also loads most of them when it warms the request plumbing
+/// up.)
+fn load_polyfills_named_in(scope: &mut v8::HandleScope, sources: Vec<&str>) -> Result<()> {
     let global = scope.get_current_context().global(scope);
-    for polyfill in Polyfill::lazy_named_in(source) {
+    for polyfill in Polyfill::lazy_named_in(sources) {
         let Some(first) = polyfill.lazy.and_then(|lazy| lazy.globals.first()) else {
             continue;
         };
