@@ -70,6 +70,7 @@ pub mod module_files;
 pub mod polyfills;
 pub mod pool;
 pub mod runtime;
+pub(crate) mod script_origin;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod snapshot;

@@ -1,6 +1,8 @@
 //! The built-in Web polyfills (`src/js/NN_name.js`), evaluated into every snapshot before the
 //! user's bundle. See `tools/polyfills/README.md` for where each API comes from.
 
+use crate::script_origin::script_origin;
+
 /// One embedded polyfill file.
 #[derive(Debug, Clone, Copy)]
 pub struct Polyfill {
@@ -64,20 +66,7 @@ impl Polyfill {
         let wrapped = format!("(function (host, internals) {{{}\n}})", self.source);
         let code = v8::String::new(scope, &wrapped)?;
         let resource = v8::String::new(scope, self.name)?;
-        let origin = v8::ScriptOrigin::new(
-            scope,
-            resource.into(),
-            0,
-            0,
-            false,
-            0,
-            None,
-            false,
-            false,
-            false,
-            None,
-        );
-        Some((code, origin))
+        Some((code, script_origin(scope, resource, false)))
     }
 
     /// Compiles the file as `function (host, internals)` and returns that function (not yet

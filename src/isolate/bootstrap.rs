@@ -6,6 +6,7 @@ use super::exception::js_error_from;
 use crate::error::{Error, JsError, Result};
 use crate::polyfills::POLYFILLS;
 use crate::runtime::{self, RuntimeOptions};
+use crate::script_origin::script_origin;
 use crate::worker::AppKind;
 
 /// Index of the `internals` object in the snapshot's context data.
@@ -47,24 +48,17 @@ impl Internals {
         })
     }
 
-    /// `internals.op_complete(id, error, value)`, which settles a host operation's promise
-    /// (defined by the fetch polyfill, loaded on first use: an operation can only have been started
-    /// once it is).
-    pub(crate) fn op_complete<'s>(
+    /// `internals[name]`, read when needed: `op_complete(id, error, value)`, which settles a host
+    /// operation's promise (defined by the fetch polyfill, loaded on first use — an operation can
+    /// only have been started once it is), or `keepLazyCodeCache(file, bytes)`, which the
+    /// snapshot builder calls last.
+    pub(crate) fn function<'s>(
         &self,
         scope: &mut v8::HandleScope<'s>,
+        name: &str,
     ) -> Result<v8::Local<'s, v8::Function>> {
         let internals = v8::Local::new(scope, &self.object);
-        function_named(scope, internals, "op_complete")
-    }
-
-    /// `internals.keepLazyCodeCache(file, bytes)`, which the snapshot builder calls last.
-    pub(crate) fn keep_lazy_code_cache<'s>(
-        &self,
-        scope: &mut v8::HandleScope<'s>,
-    ) -> Result<v8::Local<'s, v8::Function>> {
-        let internals = v8::Local::new(scope, &self.object);
-        function_named(scope, internals, "keepLazyCodeCache")
+        function_named(scope, internals, name)
     }
 }
 
@@ -191,7 +185,7 @@ fn string_array<'s>(
 }
 
 /// `internals[name]`, which an earlier polyfill must have defined as a function.
-fn function_named<'s>(
+pub(crate) fn function_named<'s>(
     scope: &mut v8::HandleScope<'s>,
     internals: v8::Local<v8::Object>,
     name: &str,
@@ -205,27 +199,6 @@ fn function_named<'s>(
                 "the built-in polyfills do not define internals.{name}"
             ))
         })
-}
-
-/// The origin of a script or module named `resource` (its name in stack traces), at line 0.
-pub(crate) fn script_origin<'s>(
-    scope: &mut v8::HandleScope<'s>,
-    resource: v8::Local<'s, v8::String>,
-    is_module: bool,
-) -> v8::ScriptOrigin<'s> {
-    v8::ScriptOrigin::new(
-        scope,
-        resource.into(),
-        0,
-        0,
-        false,
-        0,
-        None,
-        false,
-        false,
-        is_module,
-        None,
-    )
 }
 
 /// Compiles and runs a classic script named `name`.

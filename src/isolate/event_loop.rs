@@ -194,7 +194,7 @@ fn deliver(
     deadline: Deadline,
 ) -> Result<()> {
     let tc = &mut v8::TryCatch::new(scope);
-    let complete = internals.op_complete(tc)?;
+    let complete = internals.function(tc, "op_complete")?;
     let undefined = v8::undefined(tc).into();
     let id = v8::Integer::new_from_unsigned(tc, completion.id).into();
     let (error, value) = completion_to_js(tc, completion.result);

@@ -8,13 +8,14 @@
 
 use std::collections::HashMap;
 
-use super::bootstrap::{Internals, INTERNALS_CONTEXT_DATA_INDEX};
+use super::bootstrap::{function_named, Internals, INTERNALS_CONTEXT_DATA_INDEX};
 use super::event_loop::{self, Deadline};
 use super::exception::{js_error_from, js_error_from_value};
 use crate::error::{Error, Result};
 use crate::module_files::{resolve, ModuleFiles, Resolved};
 use crate::polyfills::BUILTIN_MODULES;
 use crate::runtime::state::{self, StateRef};
+use crate::script_origin::script_origin;
 
 fn is_builtin(name: &str) -> bool {
     BUILTIN_MODULES.iter().any(|(n, _)| *n == name)
@@ -102,7 +103,7 @@ fn compile<'s>(
         });
     };
     let resource = v8_str(tc, name);
-    let origin = super::bootstrap::script_origin(tc, resource, true);
+    let origin = script_origin(tc, resource, true);
     let mut source = v8::script_compiler::Source::new(code, Some(&origin));
     let options = if eager {
         v8::script_compiler::CompileOptions::EagerCompile
@@ -259,7 +260,7 @@ pub(crate) fn evaluate_module_bundle(
     deadline: Deadline,
     eager: bool,
 ) -> Result<String> {
-    let loaded = lookup_function(scope, internals_object, "module_loaded")?;
+    let loaded = function_named(scope, internals_object, "module_loaded")?;
     state.borrow_mut().modules = ModuleTable {
         loaded: Some(v8::Global::new(scope, loaded)),
         ..ModuleTable::default()
@@ -367,7 +368,7 @@ pub(crate) fn evaluate_module_bundle(
     let key = v8_str(scope, "module_names");
     internals_object.set(scope, key.into(), names.into());
     // The request/response plumbing, compiled now (see internals.warm_worker_plumbing).
-    let warm = lookup_function(scope, internals_object, "warm_worker_plumbing")?;
+    let warm = function_named(scope, internals_object, "warm_worker_plumbing")?;
     let warming = {
         let tc = &mut v8::TryCatch::new(scope);
         let undefined = v8::undefined(tc).into();
@@ -384,7 +385,7 @@ pub(crate) fn evaluate_module_bundle(
         "warming the request plumbing",
         deadline,
     )?;
-    let install = lookup_function(scope, internals_object, "install_app")?;
+    let install = function_named(scope, internals_object, "install_app")?;
     let namespace = entry.get_module_namespace();
     let tc = &mut v8::TryCatch::new(scope);
     let undefined = v8::undefined(tc).into();
@@ -451,24 +452,8 @@ pub(crate) fn restore_table(
             }
         }
     }
-    let loaded = lookup_function(scope, internals_object, "module_loaded")?;
+    let loaded = function_named(scope, internals_object, "module_loaded")?;
     table.loaded = Some(v8::Global::new(scope, loaded));
     state::get(scope).borrow_mut().modules = table;
     Ok(())
-}
-
-fn lookup_function<'s>(
-    scope: &mut v8::HandleScope<'s>,
-    object: v8::Local<v8::Object>,
-    name: &str,
-) -> Result<v8::Local<'s, v8::Function>> {
-    let key = v8_str(scope, name);
-    object
-        .get(scope, key.into())
-        .and_then(|v| v8::Local::<v8::Function>::try_from(v).ok())
-        .ok_or_else(|| {
-            Error::Engine(format!(
-                "the built-in polyfills do not define internals.{name}"
-            ))
-        })
 }

@@ -599,7 +599,7 @@ impl<'a> SnapshotBuilder<'a> {
         // Polyfills the build never used stay out of the heap; their code caches go in.
         for (polyfill, bytes) in code_caches {
             let tc = &mut v8::TryCatch::new(scope);
-            let keep = internals.keep_lazy_code_cache(tc)?;
+            let keep = internals.function(tc, "keepLazyCodeCache")?;
             let undefined = v8::undefined(tc).into();
             let file = v8::String::new(tc, polyfill.name)
                 .expect("polyfill name")
