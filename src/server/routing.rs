@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::contract::Entry;
@@ -159,6 +161,28 @@ fn headers_of(value: Option<&Value>) -> Vec<(String, String)> {
     }
 }
 
+/// The parts of `__rex_get_server_side_props`'s result a page request reads. The props stay the
+/// JSON text the bundle produced (its key order and numbers included): they go to
+/// `__rex_render_page` as they are, never through a tree in Rust.
+#[derive(Default, Deserialize)]
+struct ServerSideProps<'a> {
+    #[serde(borrow)]
+    props: Option<&'a RawValue>,
+    redirect: Option<Value>,
+    #[serde(rename = "notFound")]
+    not_found: Option<Value>,
+}
+
+impl<'a> ServerSideProps<'a> {
+    /// JSON that is not an object (or repeats a field) has no props, as long as it is JSON.
+    fn parse(text: &'a str) -> Result<Self, Error> {
+        match serde_json::from_str(text) {
+            Ok(parsed) => Ok(parsed),
+            Err(_) => parse_json("__rex_get_server_side_props", text).map(|_| Self::default()),
+        }
+    }
+}
+
 fn parse_json(entry: &str, text: &str) -> Result<Value, Error> {
     serde_json::from_str(text).map_err(|e| Error::BadResult {
         entry: entry.to_string(),
@@ -306,9 +330,9 @@ fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Rep
         "params": {}, "query": req.query, "headers": req.headers,
         "cookies": req.cookies, "resolvedUrl": req.url,
     });
-    let gssp = iso.get_server_side_props(&req.path, &context.to_string())?;
-    let gssp = parse_json("__rex_get_server_side_props", &gssp)?;
-    if let Some(redirect) = gssp.get("redirect") {
+    let gssp_text = iso.get_server_side_props(&req.path, &context.to_string())?;
+    let gssp = ServerSideProps::parse(&gssp_text)?;
+    if let Some(redirect) = &gssp.redirect {
         let destination = redirect
             .get("destination")
             .and_then(Value::as_str)
@@ -325,15 +349,11 @@ fn route_after_middleware(iso: &mut SsrIsolate, req: &RequestData) -> Result<Rep
         )?;
         return Ok(Reply::redirect(status, destination));
     }
-    if gssp
-        .get("notFound")
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
-    {
+    if gssp.not_found.as_ref().and_then(Value::as_bool) == Some(true) {
         return Ok(Reply::not_found());
     }
-    let props = gssp.get("props").cloned().unwrap_or_else(|| json!({}));
-    let page = match iso.render_page(&req.path, &props.to_string()) {
+    let props = gssp.props.map_or("{}", RawValue::get);
+    let page = match iso.render_page(&req.path, props) {
         Ok(page) => page,
         Err(Error::PageNotFound { .. }) => return Ok(Reply::not_found()),
         Err(e) => return Err(e),

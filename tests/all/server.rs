@@ -139,6 +139,36 @@ fn redirects_not_found_errors_and_api_routes() {
     assert_eq!(server.post("/page", "x").0, 405);
 }
 
+/// The props `__rex_get_server_side_props` returns reach `__rex_render_page` as the bundle wrote
+/// them (key order, number spelling), not re-serialised by the server; `redirect: null` and
+/// `notFound: false` are no outcome, and JSON that is not an object means no props.
+#[test]
+fn props_reach_the_render_as_the_bundle_wrote_them() {
+    let app = r#"
+globalThis.__rex_render_page = (route, propsJson) => JSON.stringify({ body: propsJson, head: "" });
+globalThis.__rex_get_static_props = () => "{}";
+globalThis.__rex_get_server_side_props = (route) => {
+  if (route === "/list") return "[1, 2]";
+  if (route === "/nulls") return '{"redirect": null, "notFound": false, "props": {"ok": true}}';
+  return '{"props": {"zeta": 1.50, "alpha": [3, 2], "mid": {"b": 1, "a": 2}}}';
+};
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(dir.path(), app, Isolation::PerWorker);
+    let page = |path: &str| {
+        let (status, _, body) = server.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        let start = body.find("<div id=\"__rex\">").unwrap() + "<div id=\"__rex\">".len();
+        body[start..body.rfind("</div>").unwrap()].to_string()
+    };
+    assert_eq!(
+        page("/"),
+        r#"{"zeta": 1.50, "alpha": [3, 2], "mid": {"b": 1, "a": 2}}"#
+    );
+    assert_eq!(page("/nulls"), r#"{"ok": true}"#);
+    assert_eq!(page("/list"), "{}");
+}
+
 #[test]
 fn middleware_redirects_rewrites_and_adds_headers() {
     let dir = tempfile::tempdir().unwrap();
