@@ -22,7 +22,7 @@ use crate::isolate::{
     lifecycle_exclusive, lifecycle_shared, promise_reject_callback, Guard, Limits, PlainIsolate,
     DEFAULT_BUILD_HEAP_MB,
 };
-use crate::polyfills::{polyfills_hash, Polyfill};
+use crate::polyfills::polyfills_hash;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::ssr::{SsrConfig, SsrIsolate};
 
@@ -437,14 +437,9 @@ impl<'a> SnapshotBuilder<'a> {
         code_caches: &[CodeCache],
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
-        let internals_object = bootstrap(scope)?;
+        let internals_object = bootstrap(scope, self.bundle)?;
         let internals = Internals::from_object(scope, internals_object)?;
         let name = self.bundle.name();
-        let sources: Vec<&str> = match self.bundle.modules() {
-            None => vec![self.bundle.source()?],
-            Some(files) => files.files.iter().map(|file| &*file.source).collect(),
-        };
-        load_polyfills_named_in(scope, sources)?;
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
 
@@ -615,26 +610,6 @@ impl<'a> SnapshotBuilder<'a> {
         }
         Ok((v8::Global::new(scope, internals_object), hygiene))
     }
-}
-
-/// Loads the lazily loaded polyfills whose globals the bundle's `sources` name (by reading the
-/// first of them), so that they are in the snapshot: using them after a restore then costs
-/// nothing. (A module bundle's build also loads most of them when it warms the request plumbing
-/// up.)
-fn load_polyfills_named_in(scope: &mut v8::HandleScope, sources: Vec<&str>) -> Result<()> {
-    let global = scope.get_current_context().global(scope);
-    for polyfill in Polyfill::lazy_named_in(sources) {
-        let Some(first) = polyfill.lazy.and_then(|lazy| lazy.globals.first()) else {
-            continue;
-        };
-        let tc = &mut v8::TryCatch::new(scope);
-        let key = v8::String::new(tc, first).expect("global name");
-        if global.get(tc, key.into()).is_none() {
-            let doing = format!("loading polyfill {}", polyfill.name);
-            return Err(js_error_from(tc, &doing).into());
-        }
-    }
-    Ok(())
 }
 
 /// Evaluates `source` (a function expression), calls it without arguments and returns the

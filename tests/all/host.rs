@@ -767,6 +767,14 @@ fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals()
             serde_json::json!([lazy, "/pfunction"])
         );
     }
+    // A fresh isolate (no snapshot) loads the same ones before evaluating the bundle.
+    let naming_app = format!("{HOST_APP}\nglobalThis.__later = () => new ReadableStream();");
+    let bundle = Bundle::new("naming-app.js", naming_app);
+    let mut fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default()).unwrap();
+    assert_eq!(
+        run(&mut fresh, lazy_then_working).unwrap(),
+        serde_json::json!([[false, false, true, true], "/pfunction"])
+    );
 }
 
 #[test]
