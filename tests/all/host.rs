@@ -746,7 +746,8 @@ fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals()
     let (_dir, plain) = host_snapshot();
     // Named only in a function the build never calls.
     let naming_app = format!("{HOST_APP}\nglobalThis.__later = () => new ReadableStream();");
-    let (_dir2, naming) = snapshot_of(&Bundle::new("naming-app.js", naming_app));
+    let naming_bundle = Bundle::new("naming-app.js", naming_app);
+    let (_dir2, naming) = snapshot_of(&naming_bundle);
     let (plain_kib, naming_kib) = (plain.payload().len() / 1024, naming.payload().len() / 1024);
     // The plain one keeps the streams' code cache instead of their heap (about 100 KiB more).
     assert!(
@@ -768,9 +769,7 @@ fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals()
         );
     }
     // A fresh isolate (no snapshot) loads the same ones before evaluating the bundle.
-    let naming_app = format!("{HOST_APP}\nglobalThis.__later = () => new ReadableStream();");
-    let bundle = Bundle::new("naming-app.js", naming_app);
-    let mut fresh = SsrIsolate::fresh(&engine(), &bundle, SsrConfig::default()).unwrap();
+    let mut fresh = SsrIsolate::fresh(&engine(), &naming_bundle, SsrConfig::default()).unwrap();
     assert_eq!(
         run(&mut fresh, lazy_then_working).unwrap(),
         serde_json::json!([[false, false, true, true], "/pfunction"])
