@@ -341,6 +341,14 @@ pub enum SnapshotError {
         /// What is wrong.
         detail: String,
     },
+    /// The bundle sources stored after the V8 blob are not laid out as written.
+    #[error("snapshot `{path}` has a malformed source section: {detail}")]
+    SourceSection {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The file is longer than its header says (bytes appended after the payload).
     #[error("snapshot `{path}` has a length mismatch: {detail}")]
     LengthMismatch {

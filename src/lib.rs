@@ -59,6 +59,7 @@ pub mod bundle;
 pub mod contract;
 pub mod engine;
 pub mod error;
+pub(crate) mod external_source;
 pub(crate) mod file_identity;
 pub(crate) mod hex;
 pub mod isolate;

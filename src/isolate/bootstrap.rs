@@ -5,6 +5,7 @@
 use super::exception::js_error_from;
 use crate::bundle::Bundle;
 use crate::error::{Error, JsError, Result};
+use crate::external_source::SourceStrings;
 use crate::polyfills::{Polyfill, POLYFILLS};
 use crate::runtime::{self, RuntimeOptions};
 use crate::script_origin::script_origin;
@@ -237,21 +238,25 @@ pub(crate) fn evaluate_script<'s>(
     source: &str,
     name: &str,
 ) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
-    evaluate_script_compiled(scope, source, name, false)
+    evaluate_script_compiled(scope, source, name, false, &SourceStrings::default())
 }
 
 /// Compiles and runs a classic script named `name`; `eager` compiles every function in it now
-/// instead of when first called.
+/// instead of when first called. Its source is the external string `external` has for `name`,
+/// if any (a snapshot build), or a copy of `source` in the heap.
 #[allow(clippy::result_large_err)]
 pub(crate) fn evaluate_script_compiled<'s>(
     scope: &mut v8::HandleScope<'s>,
     source: &str,
     name: &str,
     eager: bool,
+    external: &SourceStrings,
 ) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
     let tc = &mut v8::TryCatch::new(scope);
-    let (Some(code), Some(resource)) = (v8::String::new(tc, source), v8::String::new(tc, name))
-    else {
+    let code = external
+        .get(tc, name)
+        .or_else(|| v8::String::new(tc, source));
+    let (Some(code), Some(resource)) = (code, v8::String::new(tc, name)) else {
         return Err(JsError {
             message: format!("script `{name}` is too large for a V8 string"),
             ..JsError::default()

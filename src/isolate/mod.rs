@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::bundle::Bundle;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::external_source::SourceStrings;
 use crate::runtime::{state, IsolateState, RuntimeOptions};
 use crate::snapshot::Snapshot;
 
@@ -115,7 +116,14 @@ impl Runtime {
                         let deadline = event_loop::Deadline::after(limits.load_timeout());
                         // Lazy: a fresh isolate compiles only what it runs.
                         modules::evaluate_module_bundle(
-                            scope, internals, &handles, &state, files, deadline, false,
+                            scope,
+                            internals,
+                            &handles,
+                            &state,
+                            files,
+                            deadline,
+                            false,
+                            &SourceStrings::default(),
                         )?;
                     }
                 }

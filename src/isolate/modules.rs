@@ -12,6 +12,7 @@ use super::bootstrap::{function_named, Internals, INTERNALS_CONTEXT_DATA_INDEX};
 use super::event_loop::{self, Deadline};
 use super::exception::{js_error_from, js_error_from_value};
 use crate::error::{Error, Result};
+use crate::external_source::SourceStrings;
 use crate::module_files::{resolve, ModuleFiles, Resolved};
 use crate::polyfills::BUILTIN_MODULES;
 use crate::runtime::state::{self, StateRef};
@@ -94,9 +95,13 @@ fn compile<'s>(
     name: &str,
     source: &str,
     eager: bool,
+    external: &SourceStrings,
 ) -> std::result::Result<v8::Local<'s, v8::Module>, crate::error::JsError> {
     let tc = &mut v8::TryCatch::new(scope);
-    let Some(code) = v8::String::new(tc, source) else {
+    let code = external
+        .get(tc, name)
+        .or_else(|| v8::String::new(tc, source));
+    let Some(code) = code else {
         return Err(crate::error::JsError {
             message: format!("module `{name}` is too large for a V8 string"),
             ..Default::default()
@@ -249,7 +254,8 @@ pub(crate) fn import_dynamically<'s>(
 /// Compiles the built-ins and every file of `files`, links every module, evaluates the entry
 /// (settling a top-level `await` within `deadline`), records the module names on `internals`
 /// and installs the app (`internals.install_app`). Returns the app kind: `"fetch"`, `"render"`
-/// or `"none"`. `eager` compiles every function of the bundle's modules now.
+/// or `"none"`. `eager` compiles every function of the bundle's modules now; a module whose
+/// source `external` has (a snapshot build) is compiled from that external string.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn evaluate_module_bundle(
     scope: &mut v8::HandleScope,
@@ -259,6 +265,7 @@ pub(crate) fn evaluate_module_bundle(
     files: &ModuleFiles,
     deadline: Deadline,
     eager: bool,
+    external: &SourceStrings,
 ) -> Result<String> {
     let loaded = function_named(scope, internals_object, "module_loaded")?;
     state.borrow_mut().modules = ModuleTable {
@@ -271,13 +278,13 @@ pub(crate) fn evaluate_module_bundle(
         .iter()
         .filter(|(name, _)| files.mentions_module(name))
     {
-        let module = compile(scope, name, source, false)
+        let module = compile(scope, name, source, false, &SourceStrings::default())
             .map_err(|e| e.during(format!("compiling built-in module {name}")))?;
         let global = v8::Global::new(scope, module);
         state.borrow_mut().modules.push(name.to_string(), global);
     }
     for file in &files.files {
-        match compile(scope, &file.path, &file.source, eager) {
+        match compile(scope, &file.path, &file.source, eager, external) {
             Ok(module) => {
                 let global = v8::Global::new(scope, module);
                 state.borrow_mut().modules.push(file.path.clone(), global);

@@ -203,7 +203,12 @@ impl IsolateCell {
     }
 
     fn create(params: v8::CreateParams, snapshot: Option<Snapshot>) -> Self {
-        let params = params.external_references(runtime::external_references());
+        // A restored isolate also reads the bundle sources through the snapshot's references
+        // (at the indices the builder gave them, after the host functions).
+        let sources = snapshot.as_ref().map(Snapshot::external_sources);
+        let params = params.external_references(runtime::external_references_with(
+            sources.into_iter().flat_map(|sources| sources.references()),
+        ));
         let mut isolate = {
             let _shared = lifecycle_shared();
             v8::Isolate::new(params)

@@ -91,11 +91,20 @@ pub fn host_fns() -> &'static [HostFn] {
 /// null-terminated. The same table must be given to the snapshot creator and to every isolate
 /// restored from its snapshot.
 pub fn external_references() -> Cow<'static, [v8::ExternalReference]> {
+    external_references_with(std::iter::empty())
+}
+
+/// [`external_references`] with `more` after the host functions (a snapshot's external sources,
+/// which must be at the same indices when it is built and when it is restored).
+pub(crate) fn external_references_with(
+    more: impl Iterator<Item = v8::ExternalReference>,
+) -> Cow<'static, [v8::ExternalReference]> {
     let mut refs: Vec<v8::ExternalReference> = host_fns()
         .iter()
         .map(|f| v8::ExternalReference {
             function: f.callback,
         })
+        .chain(more)
         .collect();
     refs.push(v8::ExternalReference {
         pointer: std::ptr::null_mut(),

@@ -12,6 +12,7 @@ use crate::bundle::Bundle;
 use crate::contract::Entry;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
+use crate::external_source::{self, ExternalSources};
 use crate::isolate::bootstrap::{
     bootstrap, evaluate_script, evaluate_script_compiled, Internals, INTERNALS_CONTEXT_DATA_INDEX,
 };
@@ -161,7 +162,7 @@ impl KeyInputs {
 /// (the built-ins a module bundle gets, what is warmed, how modules are linked). Part of every
 /// key: bump it with any such change, so stores never serve a snapshot the current builder
 /// would build differently.
-pub const BUILDER_REVISION: u32 = 4;
+pub const BUILDER_REVISION: u32 = 5;
 
 /// The content key of a snapshot of `bundle` built with `options` by `engine`.
 pub fn snapshot_key(engine: &Engine, bundle: &Bundle, options: &BuildOptions) -> [u8; 32] {
@@ -277,10 +278,15 @@ impl<'a> SnapshotBuilder<'a> {
         let _one_build = BUILD_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         let anchor = PlainIsolate::new(&engine);
         let code_caches = lazy_polyfill_code_caches();
+        // The bundle's sources become external strings (kept out of the blob's heap, stored
+        // after it); their references follow the host functions'.
+        // SAFETY: `sources` is dropped only after `create_blob` has consumed the creator, the
+        // one isolate its strings and references are used in.
+        let sources = unsafe { ExternalSources::for_build(self.bundle_sources()?) };
         let mut creator = {
             let _shared = lifecycle_shared();
             v8::Isolate::snapshot_creator(
-                Some(runtime::external_references()),
+                Some(runtime::external_references_with(sources.references())),
                 Some(self.limits.apply(v8::CreateParams::default())),
             )
         };
@@ -301,7 +307,7 @@ impl<'a> SnapshotBuilder<'a> {
             let context = v8::Context::new(scope, Default::default());
             let outcome = {
                 let scope = &mut v8::ContextScope::new(scope, context);
-                self.evaluate(scope, &state, deadline, code_caches)
+                self.evaluate(scope, &state, deadline, code_caches, &sources)
             };
             let fired = armed.fired();
             let what = format!("building the snapshot of {}", self.bundle.name());
@@ -356,8 +362,11 @@ impl<'a> SnapshotBuilder<'a> {
             let _exclusive = lifecycle_exclusive();
             creator.create_blob(handling)
         };
-        // `create_blob` consumed the creator: the guard holding its heap-callback data can go.
+        // `create_blob` consumed the creator: the guard holding its heap-callback data can go,
+        // and the characters of its external strings.
         drop(guard);
+        let source_section = sources.section();
+        drop(sources);
         drop(anchor);
         let hygiene = match outcome {
             Ok(hygiene) => hygiene,
@@ -368,7 +377,12 @@ impl<'a> SnapshotBuilder<'a> {
         };
         let blob =
             blob.ok_or_else(|| Error::Engine("V8 could not create the snapshot blob".to_string()))?;
-        let blob = blob.to_vec();
+        let startup_len = blob.len() as u64;
+        let mut blob = blob.to_vec();
+        if !source_section.is_empty() {
+            blob.resize(external_source::section_offset(blob.len()), 0);
+            blob.extend_from_slice(&source_section);
+        }
         let header = Header {
             format_version: FORMAT_VERSION,
             engine_version: ENGINE_VERSION.to_string(),
@@ -392,9 +406,23 @@ impl<'a> SnapshotBuilder<'a> {
                 polyfills_hash: hex(&polyfills_hash()),
                 hygiene,
                 heap_bytes,
+                startup_len,
             },
         };
         Ok(BuiltSnapshot { header, blob })
+    }
+
+    /// Every source the build compiles from the bundle, as `(name, text)`: the script, or each
+    /// file of a module bundle.
+    fn bundle_sources(&self) -> Result<Vec<(&str, &str)>> {
+        Ok(match self.bundle.modules() {
+            None => vec![(self.bundle.name(), self.bundle.source()?)],
+            Some(files) => files
+                .files
+                .iter()
+                .map(|file| (file.path.as_str(), &*file.source))
+                .collect(),
+        })
     }
 
     /// V8 records no stack traces while it is serialising (a snapshot creator); replay the failed
@@ -435,6 +463,7 @@ impl<'a> SnapshotBuilder<'a> {
         state: &state::StateRef,
         deadline: event_loop::Deadline,
         code_caches: &[CodeCache],
+        sources: &ExternalSources,
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
         let internals_object = bootstrap(scope, self.bundle)?;
@@ -442,6 +471,9 @@ impl<'a> SnapshotBuilder<'a> {
         let name = self.bundle.name();
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
+        // The bundle is compiled from external strings (dropped with this frame: no global handle
+        // may reach the blob).
+        let strings = sources.strings(scope);
 
         // Intl objects made at build time are stand-ins until restore (V8 cannot serialise ICU).
         let restore_intl =
@@ -467,6 +499,7 @@ impl<'a> SnapshotBuilder<'a> {
                 self.bundle.source()?,
                 name,
                 self.options.compile == Compile::Eager,
+                &strings,
             )
             .map(|_| "none".to_string())
             .map_err(|e| Error::from(e.during(format!("evaluating {name}")))),
@@ -478,6 +511,7 @@ impl<'a> SnapshotBuilder<'a> {
                 files,
                 deadline,
                 self.options.compile == Compile::Eager,
+                &strings,
             ),
         };
         {

@@ -20,7 +20,8 @@
 //!  268+N     M  metadata (JSON: flags, build options, hygiene report)
 //!   ....        zero padding
 //! HL-32     32  blake3 of header bytes [0, HL-32)
-//!     HL        V8 startup blob (payload), page aligned
+//!     HL        payload, page aligned: the V8 startup blob (`startup_len` bytes in the
+//!               metadata), then the bundle's source section (`crate::external_source`)
 //! ```
 //!
 //! Compatibility fields are checked first, each with its own error, then the header checksum,
@@ -33,7 +34,7 @@ use crate::error::SnapshotError;
 /// File magic.
 pub const MAGIC: [u8; 8] = *b"COLDSNAP";
 /// Version of this layout.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Header size = payload offset (one page).
 pub const HEADER_LEN: usize = 4096;
 
@@ -61,6 +62,10 @@ pub struct Metadata {
     /// restored isolate needs before it runs anything. 0 when unknown.
     #[serde(default)]
     pub heap_bytes: u64,
+    /// Length of the V8 startup blob at the start of the payload, in bytes; the bundle's source
+    /// section (`crate::external_source`) follows it. 0: the payload is the blob.
+    #[serde(default)]
+    pub startup_len: u64,
 }
 
 /// A parsed header.

@@ -14,6 +14,7 @@ use memmap2::{Mmap, MmapOptions};
 use super::format::{hex, Expected, Header};
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, Result, SnapshotError};
+use crate::external_source::{self, ExternalSources};
 use crate::file_identity::{FileIdentity, HashRecord};
 use crate::isolate::Limits;
 
@@ -34,6 +35,11 @@ struct Inner {
     verified: FileState,
     /// How its payload was checked.
     verification: Verification,
+    /// Length of the V8 startup blob at the start of the payload; the bundle's source section
+    /// follows it.
+    startup_len: usize,
+    /// The bundle sources V8 reads from the mapped source section.
+    sources: ExternalSources,
 }
 
 /// The file's identity when it was verified; its length and modification time are what a change
@@ -224,6 +230,31 @@ impl Snapshot {
             }
             Verification::Hashed
         };
+        let startup_len = match usize::try_from(header.metadata.startup_len) {
+            Ok(0) => payload.len(),
+            Ok(len) if len <= payload.len() => len,
+            _ => {
+                return Err(SnapshotError::Malformed {
+                    path: display,
+                    detail: format!(
+                        "a V8 blob of {} bytes in a payload of {}",
+                        header.metadata.startup_len,
+                        payload.len()
+                    ),
+                }
+                .into())
+            }
+        };
+        // SAFETY: the section is part of `map`, which `Inner` keeps (unchanged: `map_file` maps
+        // it read-only and `check_restorable` refuses a file changed since) for as long as any
+        // isolate restored with these references: each holds a clone of the `Snapshot`.
+        let section = &payload[external_source::section_offset(startup_len).min(payload.len())..];
+        let sources = unsafe { ExternalSources::in_section(section) }.map_err(|detail| {
+            SnapshotError::SourceSection {
+                path: display.clone(),
+                detail,
+            }
+        })?;
         Ok(Snapshot {
             inner: Arc::new(Inner {
                 engine: *engine,
@@ -233,6 +264,8 @@ impl Snapshot {
                 file,
                 verified,
                 verification,
+                startup_len,
+                sources,
             }),
         })
     }
@@ -295,9 +328,15 @@ impl Snapshot {
         &self.inner.path
     }
 
-    /// The V8 startup blob, as mapped.
+    /// The payload as mapped: the V8 startup blob, then the bundle's source section.
     pub fn payload(&self) -> &[u8] {
         &self.inner.map[self.inner.header.payload_offset()..]
+    }
+
+    /// The bundle sources restored isolates read from the mapping (their external references
+    /// follow the host functions').
+    pub(crate) fn external_sources(&self) -> &ExternalSources {
+        &self.inner.sources
     }
 
     /// Number of live handles to this mapping (isolates + other clones).
@@ -371,7 +410,7 @@ impl Snapshot {
     /// keep a clone of this `Snapshot` alive for as long as the isolate created from it (V8 reads
     /// the blob again when it creates contexts).
     pub(crate) unsafe fn startup_data(&self) -> v8::StartupData {
-        let payload = self.payload();
+        let payload = &self.payload()[..self.inner.startup_len];
         // SAFETY: per this function's contract the mapping outlives every use of the slice, and
         // the mapping is read-only, so no `&mut` aliasing can arise.
         let payload: &'static [u8] =

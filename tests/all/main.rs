@@ -8,6 +8,7 @@ mod concurrency;
 mod containment;
 mod deadlines;
 mod errors;
+mod external_sources;
 mod fixtures;
 mod host;
 mod js;
