@@ -22,7 +22,7 @@
 //!                    is in U+0000..=U+00FF, otherwise UTF-16 (2 bytes each), as V8 stores them
 //! ```
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 const MAGIC: &[u8; 8] = b"COLDSRC1";
 const TABLE_AT: usize = 16;
@@ -30,9 +30,15 @@ const ENTRY_LEN: usize = 24;
 /// V8's longest string (`v8::String::kMaxLength` on 64-bit targets).
 const MAX_CHARS: usize = (1 << 29) - 24;
 
-/// The V8 strings of a build's external sources, by name (see [`ExternalSources::strings`]).
+/// The V8 strings of a build's sources, by name (see [`ExternalSources::strings`]).
 #[derive(Default)]
-pub(crate) struct SourceStrings(HashMap<String, v8::Global<v8::String>>);
+pub(crate) struct SourceStrings(BTreeMap<String, SourceString>);
+
+struct SourceString {
+    string: v8::Global<v8::String>,
+    /// For a two-byte source: the resource the heap string is to be handed over to.
+    two_byte: Option<&'static v8::OneByteConst>,
+}
 
 impl SourceStrings {
     /// The string of the source `name`, if it has one.
@@ -41,7 +47,29 @@ impl SourceStrings {
         scope: &mut v8::HandleScope<'s, ()>,
         name: &str,
     ) -> Option<v8::Local<'s, v8::String>> {
-        Some(v8::Local::new(scope, self.0.get(name)?))
+        Some(v8::Local::new(scope, &self.0.get(name)?.string))
+    }
+
+    /// Hands the two-byte sources over to their resources, once a full collection moved them to
+    /// the old generation (the builder's last one before the blob: a collection made earlier
+    /// leaves blobs that differ from build to build). A source V8 refuses to convert stays in
+    /// the heap (and in the blob), which is slower to restore but the same.
+    pub(crate) fn externalize_two_byte(&self, scope: &mut v8::HandleScope<()>) {
+        for (name, source) in &self.0 {
+            let Some(resource) = source.two_byte else {
+                continue;
+            };
+            let string = v8::Local::new(scope, &source.string);
+            let isolate: &mut v8::Isolate = scope;
+            // SAFETY: `string` is a live handle in `isolate` (its address is the C++ `this`); the
+            // resource holds exactly the string's characters and outlives the isolate (the
+            // contract of `ExternalSources::for_build`, which made it); V8 owns nothing of it
+            // (its `Dispose` does nothing).
+            let external = unsafe { v8_string_make_external_two_byte(&*string, isolate, resource) };
+            if !external {
+                tracing::debug!(source = name, "V8 kept a two-byte source in its heap");
+            }
+        }
     }
 }
 
@@ -267,15 +295,18 @@ impl ExternalSources {
         self.resources.iter().map(Resource::reference)
     }
 
-    /// At build, before the bundle is compiled: the external V8 string of every source, by name.
-    ///
-    /// V8 makes a two-byte external string only from a resource of rusty_v8's own (at no address
-    /// the creator's references could name) or by converting an old-space heap string in place;
-    /// so those sources are copied into the heap, moved to the old generation by one full
-    /// collection, then handed over to our resources.
-    pub(crate) fn strings(&self, scope: &mut v8::HandleScope) -> SourceStrings {
-        let mut made: Vec<(&str, v8::Local<v8::String>, &Resource)> = Vec::new();
+    /// At build, before the bundle is compiled: the V8 string of every source, by name. A
+    /// Latin-1 one is external from the start; a two-byte one is a heap copy until
+    /// [`SourceStrings::externalize_two_byte`] (rusty_v8 makes two-byte external strings only
+    /// from resources of its own, at no address the creator's references could name, and V8
+    /// converts a heap string in place only once it is in the old generation).
+    pub(crate) fn strings(&self, scope: &mut v8::HandleScope<()>) -> SourceStrings {
+        let mut strings = SourceStrings::default();
         for (name, resource) in self.names.iter().zip(&self.resources) {
+            // SAFETY: `for_build`'s contract makes `self` (which owns the boxed resource and its
+            // characters) outlive the isolate the string lives in.
+            let v8_resource: &'static v8::OneByteConst =
+                unsafe { &*std::ptr::from_ref::<v8::OneByteConst>(&resource.v8) };
             let string = if resource.two_byte {
                 let units: Vec<u16> = resource
                     .bytes
@@ -284,35 +315,14 @@ impl ExternalSources {
                     .collect();
                 v8::String::new_from_two_byte(scope, &units, v8::NewStringType::Normal)
             } else {
-                // SAFETY: `for_build`'s contract makes `self` (which owns the boxed resource and
-                // its characters) outlive the isolate the string lives in.
-                let v8_resource: &'static v8::OneByteConst =
-                    unsafe { &*std::ptr::from_ref::<v8::OneByteConst>(&resource.v8) };
                 v8::String::new_from_onebyte_const(scope, v8_resource)
             };
-            if let Some(string) = string {
-                made.push((name, string, resource));
-            }
-        }
-        if made.iter().any(|(_, _, resource)| resource.two_byte) {
-            scope.low_memory_notification();
-        }
-        let mut strings = SourceStrings::default();
-        for (name, string, resource) in made {
-            if resource.two_byte {
-                let isolate: &mut v8::Isolate = scope;
-                // SAFETY: `string` is a live handle in `isolate` (its address is the C++ `this`);
-                // the resource holds exactly the string's characters and, as above, outlives the
-                // isolate; V8 owns nothing of it (its `Dispose` does nothing).
-                let external =
-                    unsafe { v8_string_make_external_two_byte(&*string, isolate, &*resource.v8) };
-                if !external {
-                    tracing::debug!(source = name, "V8 kept the source in its heap");
-                }
-            }
-            strings
-                .0
-                .insert(name.to_string(), v8::Global::new(scope, string));
+            let Some(string) = string else { continue };
+            let source = SourceString {
+                string: v8::Global::new(scope, string),
+                two_byte: resource.two_byte.then_some(v8_resource),
+            };
+            strings.0.insert(name.clone(), source);
         }
         strings
     }

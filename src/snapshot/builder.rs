@@ -12,7 +12,7 @@ use crate::bundle::Bundle;
 use crate::contract::Entry;
 use crate::engine::{Engine, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
-use crate::external_source::{self, ExternalSources};
+use crate::external_source::{self, ExternalSources, SourceStrings};
 use crate::isolate::bootstrap::{
     bootstrap, evaluate_script, evaluate_script_compiled, Internals, INTERNALS_CONTEXT_DATA_INDEX,
 };
@@ -302,12 +302,14 @@ impl<'a> SnapshotBuilder<'a> {
         LIVE_PROMISES.with(|c| c.set(0));
         creator.set_promise_hook(count_promises);
 
+        // The strings the bundle is compiled from (global handles: dropped before the blob).
+        let strings = sources.strings(&mut v8::HandleScope::new(&mut creator));
         let outcome = {
             let scope = &mut v8::HandleScope::new(&mut creator);
             let context = v8::Context::new(scope, Default::default());
             let outcome = {
                 let scope = &mut v8::ContextScope::new(scope, context);
-                self.evaluate(scope, &state, deadline, code_caches, &sources)
+                self.evaluate(scope, &state, deadline, code_caches, &strings)
             };
             let fired = armed.fired();
             let what = format!("building the snapshot of {}", self.bundle.name());
@@ -349,10 +351,14 @@ impl<'a> SnapshotBuilder<'a> {
         // What a restored isolate will need: the heap after a full collection.
         let heap_bytes = if outcome.is_ok() {
             creator.low_memory_notification();
+            // Two-byte sources are external only now: V8 converts only old-space strings, and a
+            // collection made earlier would leave the blob different from build to build.
+            strings.externalize_two_byte(&mut v8::HandleScope::new(&mut creator));
             creator.get_heap_statistics().used_heap_size() as u64
         } else {
             0
         };
+        drop(strings);
         let handling = if outcome.is_ok() {
             self.options.function_code.to_v8()
         } else {
@@ -463,7 +469,7 @@ impl<'a> SnapshotBuilder<'a> {
         state: &state::StateRef,
         deadline: event_loop::Deadline,
         code_caches: &[CodeCache],
-        sources: &ExternalSources,
+        strings: &SourceStrings,
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
         let internals_object = bootstrap(scope, self.bundle)?;
@@ -471,9 +477,6 @@ impl<'a> SnapshotBuilder<'a> {
         let name = self.bundle.name();
         // Only promises the bundle (and warm-up) create count as unsettled.
         LIVE_PROMISES.with(|c| c.set(0));
-        // The bundle is compiled from external strings (dropped with this frame: no global handle
-        // may reach the blob).
-        let strings = sources.strings(scope);
 
         // Intl objects made at build time are stand-ins until restore (V8 cannot serialise ICU).
         let restore_intl =
@@ -499,7 +502,7 @@ impl<'a> SnapshotBuilder<'a> {
                 self.bundle.source()?,
                 name,
                 self.options.compile == Compile::Eager,
-                &strings,
+                strings,
             )
             .map(|_| "none".to_string())
             .map_err(|e| Error::from(e.during(format!("evaluating {name}")))),
@@ -511,7 +514,7 @@ impl<'a> SnapshotBuilder<'a> {
                 files,
                 deadline,
                 self.options.compile == Compile::Eager,
-                &strings,
+                strings,
             ),
         };
         {
