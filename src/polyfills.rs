@@ -13,6 +13,11 @@ pub struct Polyfill {
     /// Set when the file is evaluated on first use instead of at bootstrap (its `// lazy-globals:`
     /// and `// lazy-internals:` lines).
     pub lazy: Option<Lazy>,
+    /// The source wrapped as `(function (host, internals) {...})`, as the external-string resource
+    /// V8 compiles it from: a static in the binary (ASCII, checked when it is compiled), so no
+    /// isolate or snapshot holds a copy of it (its external reference follows the host
+    /// functions', see `runtime::external_references`).
+    pub(crate) code: &'static v8::OneByteConst,
 }
 
 /// What a lazily loaded polyfill defines: until one of these is first read, the polyfill's code
@@ -57,14 +62,13 @@ impl Polyfill {
             .find(|p| p.name == name && p.lazy.is_some())
     }
 
-    /// The file's source wrapped as `(function (host, internals) {...})`, and its origin.
+    /// The file's source wrapped as `(function (host, internals) {...})` (on the file's first
+    /// line, so positions in stack traces are the file's own), and its origin.
     fn wrapped<'s>(
         &self,
         scope: &mut v8::HandleScope<'s>,
     ) -> Option<(v8::Local<'s, v8::String>, v8::ScriptOrigin<'s>)> {
-        // Same line as the file's first line, so positions in stack traces are the file's own.
-        let wrapped = format!("(function (host, internals) {{{}\n}})", self.source);
-        let code = v8::String::new(scope, &wrapped)?;
+        let code = v8::String::new_from_onebyte_const(scope, self.code)?;
         let resource = v8::String::new(scope, self.name)?;
         Some((code, script_origin(scope, resource, false)))
     }
@@ -121,18 +125,33 @@ impl Polyfill {
 
 include!(concat!(env!("OUT_DIR"), "/polyfills.rs"));
 
-/// The built-in ES modules every module bundle can import (`src/js/modules/`): name and source.
-pub const BUILTIN_MODULES: &[(&str, &str)] = &[
-    (
-        "cloudflare:workers",
-        include_str!("js/modules/cloudflare_workers.js"),
-    ),
-    (
-        "node:async_hooks",
-        include_str!("js/modules/node_async_hooks.js"),
-    ),
-    ("node:buffer", include_str!("js/modules/node_buffer.js")),
-    ("node:events", include_str!("js/modules/node_events.js")),
+/// A built-in ES module every module bundle can import (`src/js/modules/`).
+#[derive(Debug, Clone, Copy)]
+pub struct BuiltinModule {
+    /// Its specifier, e.g. `node:buffer`.
+    pub name: &'static str,
+    /// The JS source.
+    pub source: &'static str,
+    /// The source as the external-string resource V8 compiles it from (see [`Polyfill`]).
+    pub(crate) code: &'static v8::OneByteConst,
+}
+
+macro_rules! builtin_module {
+    ($name:literal, $file:literal) => {
+        BuiltinModule {
+            name: $name,
+            source: include_str!($file),
+            code: &v8::String::create_external_onebyte_const(include_str!($file).as_bytes()),
+        }
+    };
+}
+
+/// The built-in ES modules every module bundle can import.
+pub static BUILTIN_MODULES: &[BuiltinModule] = &[
+    builtin_module!("cloudflare:workers", "js/modules/cloudflare_workers.js"),
+    builtin_module!("node:async_hooks", "js/modules/node_async_hooks.js"),
+    builtin_module!("node:buffer", "js/modules/node_buffer.js"),
+    builtin_module!("node:events", "js/modules/node_events.js"),
 ];
 
 /// blake3 over every polyfill's and built-in module's name and source, in order (part of the
@@ -144,10 +163,10 @@ pub fn polyfills_hash() -> [u8; 32] {
         hasher.update(&(p.source.len() as u64).to_le_bytes());
         hasher.update(p.source.as_bytes());
     }
-    for (name, source) in BUILTIN_MODULES {
-        hasher.update(name.as_bytes());
-        hasher.update(&(source.len() as u64).to_le_bytes());
-        hasher.update(source.as_bytes());
+    for builtin in BUILTIN_MODULES {
+        hasher.update(builtin.name.as_bytes());
+        hasher.update(&(builtin.source.len() as u64).to_le_bytes());
+        hasher.update(builtin.source.as_bytes());
     }
     *hasher.finalize().as_bytes()
 }
@@ -187,7 +206,7 @@ mod tests {
         let sources = POLYFILLS
             .iter()
             .map(|p| (p.name, p.source))
-            .chain(BUILTIN_MODULES.iter().copied());
+            .chain(BUILTIN_MODULES.iter().map(|b| (b.name, b.source)));
         for (name, source) in sources {
             if let Some((line, text)) = source
                 .lines()

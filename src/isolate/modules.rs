@@ -19,7 +19,7 @@ use crate::runtime::state::{self, StateRef};
 use crate::script_origin::script_origin;
 
 fn is_builtin(name: &str) -> bool {
-    BUILTIN_MODULES.iter().any(|(n, _)| *n == name)
+    BUILTIN_MODULES.iter().any(|builtin| builtin.name == name)
 }
 
 /// The modules of one context, in context-data order (index `i` is stored at `i + 1`).
@@ -76,7 +76,7 @@ impl ModuleTable {
                  bundled into the build)",
                 BUILTIN_MODULES
                     .iter()
-                    .map(|(n, _)| *n)
+                    .map(|builtin| builtin.name)
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
@@ -93,14 +93,10 @@ fn v8_str<'s>(scope: &mut v8::HandleScope<'s>, text: &str) -> v8::Local<'s, v8::
 fn compile<'s>(
     scope: &mut v8::HandleScope<'s>,
     name: &str,
-    source: &str,
+    code: Option<v8::Local<'s, v8::String>>,
     eager: bool,
-    external: &SourceStrings,
 ) -> std::result::Result<v8::Local<'s, v8::Module>, crate::error::JsError> {
     let tc = &mut v8::TryCatch::new(scope);
-    let code = external
-        .get(tc, name)
-        .or_else(|| v8::String::new(tc, source));
     let Some(code) = code else {
         return Err(crate::error::JsError {
             message: format!("module `{name}` is too large for a V8 string"),
@@ -274,17 +270,22 @@ pub(crate) fn evaluate_module_bundle(
     };
     // Only the built-ins the bundle names (quoted, with or without `node:`): each one costs
     // every restore its source and compiled code.
-    for (name, source) in BUILTIN_MODULES
+    for builtin in BUILTIN_MODULES
         .iter()
-        .filter(|(name, _)| files.mentions_module(name))
+        .filter(|builtin| files.mentions_module(builtin.name))
     {
-        let module = compile(scope, name, source, false, &SourceStrings::default())
+        let name = builtin.name;
+        let code = v8::String::new_from_onebyte_const(scope, builtin.code);
+        let module = compile(scope, name, code, false)
             .map_err(|e| e.during(format!("compiling built-in module {name}")))?;
         let global = v8::Global::new(scope, module);
         state.borrow_mut().modules.push(name.to_string(), global);
     }
     for file in &files.files {
-        match compile(scope, &file.path, &file.source, eager, external) {
+        let code = external
+            .get(scope, &file.path)
+            .or_else(|| v8::String::new(scope, &file.source));
+        match compile(scope, &file.path, code, eager) {
             Ok(module) => {
                 let global = v8::Global::new(scope, module);
                 state.borrow_mut().modules.push(file.path.clone(), global);

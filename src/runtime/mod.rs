@@ -16,6 +16,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use crate::polyfills::{BUILTIN_MODULES, POLYFILLS};
+
 pub mod console;
 pub mod crypto;
 pub mod fetch;
@@ -87,23 +89,34 @@ pub fn host_fns() -> &'static [HostFn] {
     })
 }
 
-/// The V8 external-reference table derived from [`host_fns`]: one slot per function, in order,
-/// null-terminated. The same table must be given to the snapshot creator and to every isolate
+/// The V8 external-reference table derived from [`host_fns`] and the polyfills: one slot per
+/// function, then one per polyfill and built-in module source, in order, null-terminated. The same table must be given to the snapshot creator and to every isolate
 /// restored from its snapshot.
 pub fn external_references() -> Cow<'static, [v8::ExternalReference]> {
     external_references_with(std::iter::empty())
 }
 
-/// [`external_references`] with `more` after the host functions (a snapshot's external sources,
-/// which must be at the same indices when it is built and when it is restored).
+/// [`external_references`] with `more` after the host functions and the built-in sources (a
+/// snapshot's bundle sources, which must be at the same indices when it is built and when it is
+/// restored).
 pub(crate) fn external_references_with(
     more: impl Iterator<Item = v8::ExternalReference>,
 ) -> Cow<'static, [v8::ExternalReference]> {
+    let built_in_sources = POLYFILLS
+        .iter()
+        .map(|polyfill| polyfill.code)
+        .chain(BUILTIN_MODULES.iter().map(|builtin| builtin.code))
+        .map(|code| v8::ExternalReference {
+            pointer: std::ptr::from_ref::<v8::OneByteConst>(code)
+                .cast_mut()
+                .cast(),
+        });
     let mut refs: Vec<v8::ExternalReference> = host_fns()
         .iter()
         .map(|f| v8::ExternalReference {
             function: f.callback,
         })
+        .chain(built_in_sources)
         .chain(more)
         .collect();
     refs.push(v8::ExternalReference {
@@ -112,7 +125,7 @@ pub(crate) fn external_references_with(
     Cow::Owned(refs)
 }
 
-/// blake3 over the ordered `module.name` list of the table.
+/// blake3 over the ordered `module.name` list of the table and the built-in source names.
 pub fn fingerprint() -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
     hasher.update(b"coldstart external references v1\n");
@@ -123,6 +136,12 @@ pub fn fingerprint() -> [u8; 32] {
             hasher.update(f.name.as_bytes());
             hasher.update(b"\n");
         }
+    }
+    let built_in_names = POLYFILLS.iter().map(|polyfill| polyfill.name);
+    for name in built_in_names.chain(BUILTIN_MODULES.iter().map(|builtin| builtin.name)) {
+        hasher.update(b"source ");
+        hasher.update(name.as_bytes());
+        hasher.update(b"\n");
     }
     *hasher.finalize().as_bytes()
 }
@@ -210,7 +229,10 @@ mod tests {
         let fns = host_fns();
         assert!(!fns.is_empty());
         let refs = external_references();
-        assert_eq!(refs.len(), fns.len() + 1);
+        assert_eq!(
+            refs.len(),
+            fns.len() + POLYFILLS.len() + BUILTIN_MODULES.len() + 1
+        );
         let mut names: Vec<&str> = fns.iter().map(|f| f.name).collect();
         let count = names.len();
         names.sort_unstable();
@@ -231,6 +253,10 @@ mod tests {
                 hasher.update(format!("{module}.{}\n", f.name).as_bytes());
             }
         }
+        let built_ins = POLYFILLS.iter().map(|p| p.name);
+        for name in built_ins.chain(BUILTIN_MODULES.iter().map(|b| b.name)) {
+            hasher.update(format!("source {name}\n").as_bytes());
+        }
         assert_eq!(fingerprint(), *hasher.finalize().as_bytes());
         // Swapping two entries changes it: order is part of the identity.
         let mut entries: Vec<String> = MODULES
@@ -246,6 +272,10 @@ mod tests {
         swapped.update(b"coldstart external references v1\n");
         for entry in &entries {
             swapped.update(format!("{entry}\n").as_bytes());
+        }
+        let built_ins = POLYFILLS.iter().map(|p| p.name);
+        for name in built_ins.chain(BUILTIN_MODULES.iter().map(|b| b.name)) {
+            swapped.update(format!("source {name}\n").as_bytes());
         }
         assert_ne!(fingerprint(), *swapped.finalize().as_bytes());
     }
