@@ -198,6 +198,9 @@ pub(crate) struct ExternalSources {
     names: Vec<String>,
     /// Build only: the characters the resources point at.
     owned: Vec<Chars>,
+    /// Restore only: the copy of the source section the resources point into (`u16`s, so that
+    /// two-byte characters are aligned).
+    copy: Box<[u16]>,
 }
 
 impl ExternalSources {
@@ -214,73 +217,41 @@ impl ExternalSources {
             let Some(chars) = Chars::of(text) else {
                 continue;
             };
-            // SAFETY: the characters are owned by `external` (a boxed slice does not move with
+            external.owned.push(chars);
+            let chars = external.owned.last().expect("just pushed");
+            // SAFETY: the characters are owned by `external` (its boxed slice does not move with
             // it), which per this function's contract outlives every isolate using them.
             let resource = unsafe { Resource::new(chars.bytes(), chars.width()) };
             external.names.push(name.to_string());
             external.resources.push(resource);
-            external.owned.push(chars);
         }
         external
     }
 
-    /// The resources read back from a snapshot's source section.
+    /// The resources of a snapshot's source section, pointing into a copy of it this value owns
+    /// (one per opened snapshot, shared by every isolate restored from it).
     ///
-    /// # Safety
-    /// `section` must stay mapped and unchanged for as long as any isolate created with
-    /// [`ExternalSources::references`] of the returned value lives.
+    /// A copy, not the mapped file: V8 reads a source whenever it needs it (a stack trace, a
+    /// function's text) for as long as an isolate lives, and a read of a mapped file truncated
+    /// meanwhile would kill the process (SIGBUS), whereas V8 is done with the blob itself once
+    /// the isolate exists. The copy is made while V8 is still starting on its own thread.
     ///
     /// # Errors
     /// A description of what is malformed.
-    pub(crate) unsafe fn in_section(section: &[u8]) -> Result<Self, String> {
-        if section.is_empty() {
-            return Ok(Self::default());
-        }
-        if section.len() < TABLE_AT || &section[..8] != MAGIC {
-            return Err("no source table after the V8 blob".to_string());
-        }
-        let count = read_u64(section, 8);
-        let table_end = usize::try_from(count)
-            .ok()
-            .and_then(|n| n.checked_mul(ENTRY_LEN))
-            .and_then(|n| n.checked_add(TABLE_AT))
-            .filter(|&end| end <= section.len())
-            .ok_or_else(|| format!("{count} sources do not fit in {} bytes", section.len()))?;
-        let mut external = Self::default();
-        for at in (TABLE_AT..table_end).step_by(ENTRY_LEN) {
-            let (offset, chars, width) = (
-                read_u64(section, at),
-                read_u64(section, at + 8),
-                read_u64(section, at + 16),
-            );
-            let index = (at - TABLE_AT) / ENTRY_LEN;
-            let width = match width {
-                1 => 1,
-                2 => 2,
-                _ => return Err(format!("source {index} has {width} bytes per character")),
-            };
-            let range = usize::try_from(offset)
-                .ok()
-                .zip(usize::try_from(chars).ok())
-                .filter(|&(offset, chars)| {
-                    offset >= table_end && offset % 8 == 0 && chars <= MAX_CHARS
-                })
-                .and_then(|(offset, chars)| Some(offset..offset.checked_add(chars * width)?))
-                .filter(|range| range.end <= section.len())
-                .ok_or_else(|| {
-                    format!("source {index} ({chars} characters at {offset}) is out of bounds")
-                })?;
-            let bytes = &section[range];
-            if bytes.as_ptr().align_offset(width) != 0 {
-                return Err(format!("source {index} is not aligned in memory"));
-            }
-            // SAFETY: per this function's contract the mapped characters outlive every isolate
-            // using them; the builder wrote `chars` characters of `width` bytes there (the
-            // payload hash was checked), aligned.
-            external
-                .resources
-                .push(unsafe { Resource::new(bytes, width) });
-        }
+    pub(crate) fn copied_from(section: &[u8]) -> Result<Self, String> {
+        let mut external = Self {
+            copy: vec![0; section.len().div_ceil(2)].into_boxed_slice(),
+            ..Self::default()
+        };
+        // SAFETY: the bytes of the copy's initialised `u16`s (any bytes are valid `u16`s), at
+        // least `section.len()` of them, borrowed only here.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(external.copy.as_mut_ptr().cast::<u8>(), section.len())
+        };
+        bytes.copy_from_slice(section);
+        // SAFETY: the characters are in `external.copy` (its boxed slice does not move with
+        // `external`), which `external` keeps for as long as its references are in use.
+        external.resources = unsafe { resources_in(bytes)? };
         Ok(external)
     }
 
@@ -350,6 +321,59 @@ impl ExternalSources {
     }
 }
 
+/// The resources of a source section.
+///
+/// # Safety
+/// `section` must stay valid and unchanged for as long as any isolate created with references
+/// to the returned resources lives.
+unsafe fn resources_in(section: &[u8]) -> Result<Vec<Resource>, String> {
+    if section.is_empty() {
+        return Ok(Vec::new());
+    }
+    if section.len() < TABLE_AT || &section[..8] != MAGIC {
+        return Err("no source table after the V8 blob".to_string());
+    }
+    let count = read_u64(section, 8);
+    let table_end = usize::try_from(count)
+        .ok()
+        .and_then(|n| n.checked_mul(ENTRY_LEN))
+        .and_then(|n| n.checked_add(TABLE_AT))
+        .filter(|&end| end <= section.len())
+        .ok_or_else(|| format!("{count} sources do not fit in {} bytes", section.len()))?;
+    let mut resources = Vec::new();
+    for at in (TABLE_AT..table_end).step_by(ENTRY_LEN) {
+        let (offset, chars, width) = (
+            read_u64(section, at),
+            read_u64(section, at + 8),
+            read_u64(section, at + 16),
+        );
+        let index = (at - TABLE_AT) / ENTRY_LEN;
+        let width = match width {
+            1 => 1,
+            2 => 2,
+            _ => return Err(format!("source {index} has {width} bytes per character")),
+        };
+        let range = usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(chars).ok())
+            .filter(|&(offset, chars)| offset >= table_end && offset % 8 == 0 && chars <= MAX_CHARS)
+            .and_then(|(offset, chars)| Some(offset..offset.checked_add(chars * width)?))
+            .filter(|range| range.end <= section.len())
+            .ok_or_else(|| {
+                format!("source {index} ({chars} characters at {offset}) is out of bounds")
+            })?;
+        let bytes = &section[range];
+        if bytes.as_ptr().align_offset(width) != 0 {
+            return Err(format!("source {index} is not aligned in memory"));
+        }
+        // SAFETY: per this function's contract the mapped characters outlive every isolate
+        // using them; the builder wrote `chars` characters of `width` bytes there (the
+        // payload hash was checked), aligned.
+        resources.push(unsafe { Resource::new(bytes, width) });
+    }
+    Ok(resources)
+}
+
 /// Where the source section starts in a payload whose V8 blob is `startup_len` bytes long (the
 /// next multiple of 8, so that characters can be aligned).
 pub(crate) fn section_offset(startup_len: usize) -> usize {
@@ -380,16 +404,7 @@ mod tests {
             ])
         };
         assert_eq!(built.len(), 3, "every non-empty source is external");
-        let section = built.section();
-        // The section is read where it is mapped: 8-aligned, like a payload after its blob.
-        let mut aligned = vec![0u64; section.len().div_ceil(8)];
-        // SAFETY: `aligned` has at least `section.len()` bytes.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(aligned.as_mut_ptr().cast::<u8>(), section.len())
-        };
-        bytes.copy_from_slice(&section);
-        // SAFETY: as above.
-        let read = unsafe { ExternalSources::in_section(bytes) }.expect("well formed");
+        let read = ExternalSources::copied_from(&built.section()).expect("well formed");
         let found: Vec<(&[u8], bool)> = read
             .resources
             .iter()
@@ -416,18 +431,9 @@ mod tests {
         for (at, value) in [(8, u64::MAX), (16, 1 << 40), (24, 1 << 40), (32, 2)] {
             let mut broken = section.clone();
             broken[at..at + 8].copy_from_slice(&value.to_le_bytes());
-            // SAFETY: as above.
-            assert!(
-                unsafe { ExternalSources::in_section(&broken) }.is_err(),
-                "at {at}"
-            );
+            assert!(ExternalSources::copied_from(&broken).is_err(), "at {at}");
         }
-        // SAFETY: as above.
-        assert!(unsafe { ExternalSources::in_section(b"garbage") }.is_err());
-        // SAFETY: as above.
-        assert_eq!(
-            unsafe { ExternalSources::in_section(&[]) }.map(|s| s.len()),
-            Ok(0)
-        );
+        assert!(ExternalSources::copied_from(b"garbage").is_err());
+        assert_eq!(ExternalSources::copied_from(&[]).map(|s| s.len()), Ok(0));
     }
 }

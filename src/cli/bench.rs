@@ -245,10 +245,11 @@ fn print_table(
     c: Option<&ProcessComparison>,
 ) {
     out!(
-        "{} ({} KiB bundle, {} KiB snapshot, function code {}, warm-up {:?}), {} runs",
+        "{} ({} KiB bundle, {} KiB snapshot: {} KiB V8 blob + sources, function code {}, warm-up {:?}), {} runs",
         args.bundle.display(),
         r.bundle_bytes / 1024,
         r.snapshot_bytes / 1024,
+        r.v8_blob_bytes / 1024,
         options.function_code.as_str(),
         options
             .warmup
@@ -292,7 +293,7 @@ fn print_table(
         r.steady_renders_per_s
     );
     out!(
-        "RSS per live isolate              {:>8.0} KiB ({:.2} x the blob; V8 heap {:.0} KiB, rest {:.0} KiB)",
+        "RSS per live isolate              {:>8.0} KiB ({:.2} x the V8 blob; V8 heap {:.0} KiB, rest {:.0} KiB)",
         r.rss_per_isolate_bytes / 1024.0,
         r.rss_per_isolate_over_blob,
         r.heap_per_isolate_bytes / 1024.0,

@@ -38,7 +38,7 @@ struct Inner {
     /// Length of the V8 startup blob at the start of the payload; the bundle's source section
     /// follows it.
     startup_len: usize,
-    /// The bundle sources V8 reads from the mapped source section.
+    /// The bundle sources restored isolates read (from a copy of the mapped source section).
     sources: ExternalSources,
 }
 
@@ -245,11 +245,8 @@ impl Snapshot {
                 .into())
             }
         };
-        // SAFETY: the section is part of `map`, which `Inner` keeps (unchanged: `map_file` maps
-        // it read-only and `check_restorable` refuses a file changed since) for as long as any
-        // isolate restored with these references: each holds a clone of the `Snapshot`.
         let section = &payload[external_source::section_offset(startup_len).min(payload.len())..];
-        let sources = unsafe { ExternalSources::in_section(section) }.map_err(|detail| {
+        let sources = ExternalSources::copied_from(section).map_err(|detail| {
             SnapshotError::SourceSection {
                 path: display.clone(),
                 detail,
@@ -333,8 +330,8 @@ impl Snapshot {
         &self.inner.map[self.inner.header.payload_offset()..]
     }
 
-    /// The bundle sources restored isolates read from the mapping (their external references
-    /// follow the host functions').
+    /// The bundle sources restored isolates read (their external references follow the built-in
+    /// ones).
     pub(crate) fn external_sources(&self) -> &ExternalSources {
         &self.inner.sources
     }
