@@ -147,3 +147,34 @@ export default {
         assert_eq!(String::from_utf8(response.body()).unwrap(), expected);
     }
 }
+
+/// V8 reads a source whenever it needs it, long after the restore: a snapshot file truncated in
+/// place meanwhile must not take the process down (a read of the vanished mapped pages would
+/// raise SIGBUS), nor change what the live isolate reads.
+#[test]
+fn a_snapshot_truncated_under_a_live_isolate_leaves_its_sources_readable() {
+    let filler = "\u{2026} ".repeat(50_000);
+    let bundle = Bundle::new("truncated.js", script_app(&filler));
+    let (_dir, snapshot) = snapshot_of(&bundle);
+    let mut iso = isolate(&snapshot);
+    let path = snapshot.path().to_path_buf();
+    let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&path, permissions).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(4096)
+        .unwrap();
+    let props = props(&mut iso);
+    assert_eq!(
+        props["text"],
+        format!("function big() {{ /* {filler} */ return 1; }}")
+    );
+    assert!(props["stack"]
+        .as_str()
+        .unwrap()
+        .contains("(truncated.js:2:"));
+}
