@@ -198,26 +198,4 @@ mod tests {
             ["31_encoding_streams.js"]
         );
     }
-
-    /// V8 stores a script's whole source as two-byte text when one character is outside Latin-1,
-    /// doubling what every snapshot carries of it: the built-in sources must stay Latin-1.
-    #[test]
-    fn every_built_in_source_is_latin1() {
-        let sources = POLYFILLS
-            .iter()
-            .map(|p| (p.name, p.source))
-            .chain(BUILTIN_MODULES.iter().map(|b| (b.name, b.source)));
-        for (name, source) in sources {
-            if let Some((line, text)) = source
-                .lines()
-                .enumerate()
-                .find(|(_, text)| text.chars().any(|c| u32::from(c) > 0xff))
-            {
-                panic!(
-                    "{name}:{} has a character outside Latin-1: {text}",
-                    line + 1
-                );
-            }
-        }
-    }
 }

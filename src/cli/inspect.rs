@@ -56,6 +56,13 @@ pub fn run(engine: &coldstart::Engine, args: InspectArgs) -> Result<(), Error> {
             header.payload_len,
             hex(&header.payload_hash)
         );
+        if header.metadata.startup_len > 0 {
+            out!(
+                "V8 blob         {} bytes; the bundle's sources follow it ({} bytes)",
+                header.metadata.startup_len,
+                header.payload_len.saturating_sub(header.metadata.startup_len)
+            );
+        }
         out!(
             "bundle          {} ({} bytes)",
             header.bundle_name,

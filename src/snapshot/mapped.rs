@@ -2,8 +2,10 @@
 //!
 //! [`Snapshot::open`] maps the file, checks the header against this engine and the payload against
 //! its blake3 — once per mapping — and only then hands out the payload. Isolates are created from
-//! the mapped bytes directly (no copy); every [`crate::isolate::Runtime`] holds a clone of the
-//! `Snapshot` (an `Arc`), so the mapping lives as long as the last isolate made from it.
+//! the mapped V8 blob directly (no copy); the bundle's sources after it, which V8 reads for as long
+//! as an isolate lives, are read from one copy made at open (`src/external_source.rs`). Every
+//! [`crate::isolate::Runtime`] holds a clone of the `Snapshot` (an `Arc`), so the mapping lives
+//! as long as the last isolate made from it.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
