@@ -198,9 +198,8 @@ pub(crate) struct ExternalSources {
     names: Vec<String>,
     /// Build only: the characters the resources point at.
     owned: Vec<Chars>,
-    /// Restore only: the copy of the source section the resources point into (`u16`s, so that
-    /// two-byte characters are aligned).
-    copy: Box<[u16]>,
+    /// Restore only: the copy of the source section the resources point into.
+    _copy: Option<memmap2::Mmap>,
 }
 
 impl ExternalSources {
@@ -239,20 +238,33 @@ impl ExternalSources {
     /// # Errors
     /// A description of what is malformed.
     pub(crate) fn copied_from(section: &[u8]) -> Result<Self, String> {
-        let mut external = Self {
-            copy: vec![0; section.len().div_ceil(2)].into_boxed_slice(),
+        if section.is_empty() {
+            return Ok(Self::default());
+        }
+        // Anonymous pages populated in one call (page aligned, so two-byte characters are
+        // aligned): faulting them in one by one costs more than the copy itself.
+        let mut copy = memmap2::MmapOptions::new()
+            .len(section.len())
+            .populate()
+            .map_anon()
+            .map_err(|e| {
+                format!(
+                    "cannot allocate {} bytes for its sources: {e}",
+                    section.len()
+                )
+            })?;
+        copy.copy_from_slice(section);
+        let copy = copy
+            .make_read_only()
+            .map_err(|e| format!("cannot protect the copy of its sources: {e}"))?;
+        // SAFETY: the characters are in `copy`, which the returned value owns (the mapping does
+        // not move with it) and so keeps for as long as its references are in use.
+        let resources = unsafe { resources_in(&copy)? };
+        Ok(Self {
+            resources,
+            _copy: Some(copy),
             ..Self::default()
-        };
-        // SAFETY: the bytes of the copy's initialised `u16`s (any bytes are valid `u16`s), at
-        // least `section.len()` of them, borrowed only here.
-        let bytes = unsafe {
-            std::slice::from_raw_parts_mut(external.copy.as_mut_ptr().cast::<u8>(), section.len())
-        };
-        bytes.copy_from_slice(section);
-        // SAFETY: the characters are in `external.copy` (its boxed slice does not move with
-        // `external`), which `external` keeps for as long as its references are in use.
-        external.resources = unsafe { resources_in(bytes)? };
-        Ok(external)
+        })
     }
 
     /// How many sources are external.

@@ -60,7 +60,9 @@ pub fn run(engine: &coldstart::Engine, args: InspectArgs) -> Result<(), Error> {
             out!(
                 "V8 blob         {} bytes; the bundle's sources follow it ({} bytes)",
                 header.metadata.startup_len,
-                header.payload_len.saturating_sub(header.metadata.startup_len)
+                header
+                    .payload_len
+                    .saturating_sub(header.metadata.startup_len)
             );
         }
         out!(

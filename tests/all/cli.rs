@@ -59,7 +59,10 @@ fn build_json_reports_key_path_bytes_time_and_cache_hits() {
     assert_eq!(h["loadable"], true);
     // The bundle's source follows the V8 blob in the payload.
     let blob = h["metadata"]["startup_len"].as_u64().unwrap();
-    assert!(blob > 0 && blob < h["payload_bytes"].as_u64().unwrap(), "{h}");
+    assert!(
+        blob > 0 && blob < h["payload_bytes"].as_u64().unwrap(),
+        "{h}"
+    );
 }
 
 #[test]
