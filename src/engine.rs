@@ -46,7 +46,8 @@ impl EngineConfig {
 /// Where V8's random number generators get their seeds.
 ///
 /// V8 seeds a few generators per process (address hints for its heap pages) and one per isolate
-/// (identity and symbol hashes, `Math.random`). A snapshot's bytes depend on them, so a process
+/// (identity and symbol hashes, `Math.random`). A snapshot's bytes depend on them (and, for a
+/// bundle that runs much code at load, on the timing of V8's background threads), so a process
 /// whose seeds are [`Seeds::Fixed`] builds byte-identical blobs from the same inputs, and one
 /// with [`Seeds::Random`] does not. What runs after a restore is the same either way:
 /// `Math.random` starts from the restoring process's own seed in every restored context (V8
@@ -72,9 +73,12 @@ pub enum Seeds {
     /// From the operating system, as V8 does by default: for every process that runs requests.
     #[default]
     Random,
-    /// One fixed seed for every generator (V8's `--random-seed`): for processes that only build
-    /// snapshots. Never serve from such a process: its `Math.random` sequence, identity hashes
-    /// and heap layout are the same in every run.
+    /// One fixed seed for every generator (V8's `--random-seed`), and V8's predictable mode
+    /// (`--predictable`: no background compilation or marking whose timing would show in the
+    /// heap; V8 leaves both flags out of the hash that code caches are checked against): for
+    /// processes that only build snapshots. Never serve from such a process: its `Math.random`
+    /// sequence, identity hashes and heap layout are the same in every run, and its V8 does
+    /// everything on one thread.
     Fixed,
 }
 
@@ -179,7 +183,7 @@ impl Engine {
     pub fn ready(&self) {
         PLATFORM.get_or_init(|| {
             if self.inner.seeds == Seeds::Fixed {
-                v8::V8::set_flags_from_string(&format!("--random-seed={FIXED_SEED}"));
+                v8::V8::set_flags_from_string(&format!("--random-seed={FIXED_SEED} --predictable"));
             }
             if !self.inner.v8_flags.is_empty() {
                 v8::V8::set_flags_from_string(&self.inner.v8_flags);

@@ -691,6 +691,7 @@ fn read_probe_report(
     out.date_now_reads = number(scope, "date_now_reads");
     out.new_date_reads = number(scope, "new_date_reads");
     out.math_random_calls = number(scope, "math_random_calls");
+    out.performance_reads = number(scope, "performance_reads");
     let k = v8::String::new(scope, "env_reads").expect("key");
     if let Some(array) = report
         .get(scope, k.into())

@@ -1,5 +1,6 @@
 // Snapshot hygiene probe. Evaluated by the snapshot builder right before the user's bundle and
-// removed right after it: it counts reads of the clock, the RNG and process.env, whose values
+// removed right after it: it counts reads of the clock (Date, performance), the RNG and
+// process.env, whose values
 // would be frozen into the snapshot and replayed by every isolate restored from it.
 // Called as a function with one argument, `report`; returns `restore()`.
 (function (report) {
@@ -7,6 +8,7 @@
   report.date_now_reads = 0;
   report.new_date_reads = 0;
   report.math_random_calls = 0;
+  report.performance_reads = 0;
   report.env_reads = [];
   let active = true;
   const OriginalDate = Date;
@@ -34,6 +36,25 @@
       return Reflect.apply(target, thisArg, args);
     },
   });
+  // performance.now(), mark() and measure() read the clock too: wrapped on the instance (own
+  // properties over the prototype's methods), removed again by restore().
+  const perf = globalThis.performance;
+  const perfWrapped = [];
+  if (perf && typeof perf === "object") {
+    for (const name of ["now", "mark", "measure"]) {
+      const original = perf[name];
+      if (typeof original !== "function") continue;
+      const own = Object.prototype.hasOwnProperty.call(perf, name);
+      const wrapper = {
+        [name](...args) {
+          if (active) report.performance_reads++;
+          return Reflect.apply(original, this, args);
+        },
+      }[name];
+      perf[name] = wrapper;
+      perfWrapped.push({ name, original, own, wrapper });
+    }
+  }
   OriginalDate.now = now;
   Math.random = random;
   globalThis.Date = DateProxy;
@@ -60,5 +81,10 @@
     if (Math.random === random) Math.random = originalRandom;
     if (globalThis.Date === DateProxy) globalThis.Date = OriginalDate;
     if (process && originalEnv) process.env = originalEnv;
+    for (const { name, original, own, wrapper } of perfWrapped) {
+      if (perf[name] !== wrapper) continue;
+      if (own) perf[name] = original;
+      else delete perf[name];
+    }
   };
 })

@@ -13,6 +13,10 @@ pub struct HygieneReport {
     pub new_date_reads: u64,
     /// `Math.random()` calls while the bundle was evaluated.
     pub math_random_calls: u64,
+    /// `performance.now()`, `performance.mark()` and `performance.measure()` calls while the
+    /// bundle was evaluated (each reads the clock).
+    #[serde(default)]
+    pub performance_reads: u64,
     /// `process.env` names read while the bundle was evaluated (values are empty at build time).
     pub env_reads: Vec<String>,
     /// Timers still armed when the snapshot was taken (dropped).
@@ -27,12 +31,13 @@ impl HygieneReport {
     /// One line per finding; empty when the snapshot froze nothing time- or host-dependent.
     pub fn findings(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.date_now_reads + self.new_date_reads > 0 {
+        let clock_reads = self.date_now_reads + self.new_date_reads + self.performance_reads;
+        if clock_reads > 0 {
             out.push(format!(
-                "the bundle read the clock {} time(s) at load (Date.now: {}, new Date(): {}); those values are frozen into the snapshot",
-                self.date_now_reads + self.new_date_reads,
+                "the bundle read the clock {clock_reads} time(s) at load (Date.now: {}, new Date(): {}, performance: {}); those values are frozen into the snapshot",
                 self.date_now_reads,
-                self.new_date_reads
+                self.new_date_reads,
+                self.performance_reads
             ));
         }
         if self.math_random_calls > 0 {

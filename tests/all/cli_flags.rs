@@ -344,6 +344,7 @@ fn build_json_reports_hygiene_findings() {
         ],
     ));
     assert_eq!(out["hygiene"]["date_now_reads"], 1);
+    assert_eq!(out["hygiene"]["performance_reads"], 2);
     assert_eq!(out["hygiene"]["math_random_calls"], 1);
     assert_eq!(out["hygiene"]["env_reads"], serde_json::json!(["HOME"]));
     assert_eq!(out["hygiene"]["pending_timers"], 1);
@@ -355,7 +356,7 @@ fn build_json_reports_hygiene_findings() {
         .collect();
     assert_eq!(findings.len(), 4, "{findings:?}");
     assert!(
-        findings[0].contains("read the clock 1 time(s)"),
+        findings[0].contains("read the clock 3 time(s)"),
         "{findings:?}"
     );
     assert!(

@@ -818,6 +818,7 @@ fn hygiene_report_names_what_the_snapshot_froze() {
         .unwrap();
     let report = &built.header.metadata.hygiene;
     assert_eq!(report.date_now_reads, 1);
+    assert_eq!(report.performance_reads, 2);
     assert_eq!(report.math_random_calls, 1);
     assert_eq!(report.env_reads, vec!["HOME".to_string()]);
     assert_eq!(report.pending_timers, 1);
@@ -832,10 +833,10 @@ fn hygiene_report_names_what_the_snapshot_froze() {
     assert!(clean.header.metadata.hygiene.findings().is_empty());
     let (_dir, snapshot) = snapshot_of(&Bundle::new("probe-check.js", HOST_APP));
     let mut iso = isolate(&snapshot);
-    let value = run(&mut iso, "return [Date.name, typeof Date.now(), Math.random.name, new Date(0).getTime(), Date === globalThis.Date];").unwrap();
+    let value = run(&mut iso, "return [Date.name, typeof Date.now(), Math.random.name, new Date(0).getTime(), Date === globalThis.Date, Object.getOwnPropertyNames(performance), performance.now.name];").unwrap();
     assert_eq!(
         value,
-        serde_json::json!(["Date", "number", "random", 0, true])
+        serde_json::json!(["Date", "number", "random", 0, true, [], "now"])
     );
 }
 
