@@ -140,13 +140,13 @@ struct Resource {
 unsafe impl Send for Resource {}
 
 impl Resource {
-    /// A resource for `chars` characters of `width` bytes (1: Latin-1, 2: UTF-16 in native byte
-    /// order, 2-aligned) in `bytes`.
+    /// A resource for the characters in `bytes`, `width` bytes each (1: Latin-1; 2: UTF-16 in
+    /// native byte order, 2-aligned).
     ///
     /// # Safety
     /// `bytes` must stay valid and unchanged for as long as the resource is in use: while any
-    /// isolate holds a string made from it or was created with its reference. It must hold
-    /// exactly `chars * width` bytes of such characters.
+    /// isolate holds a string made from it or was created with its reference. It must hold only
+    /// whole characters of that width.
     unsafe fn new(bytes: &[u8], width: usize) -> Self {
         // SAFETY: per this function's contract the characters outlive every use V8 makes of them.
         let bytes: &'static [u8] =
@@ -189,8 +189,8 @@ unsafe extern "C" {
 }
 
 /// The bundle sources of one snapshot as external-string resources, in the order of their
-/// external references. At build they point at characters this value owns; after a restore, at
-/// the source section of the mapped file.
+/// external references. At build they point at characters this value owns; after a restore, into
+/// its copy of the snapshot's source section.
 #[derive(Default)]
 pub(crate) struct ExternalSources {
     resources: Vec<Resource>,
@@ -233,7 +233,8 @@ impl ExternalSources {
     /// A copy, not the mapped file: V8 reads a source whenever it needs it (a stack trace, a
     /// function's text) for as long as an isolate lives, and a read of a mapped file truncated
     /// meanwhile would kill the process (SIGBUS), whereas V8 is done with the blob itself once
-    /// the isolate exists. The copy is made while V8 is still starting on its own thread.
+    /// the isolate exists. (`coldstart call` makes it while V8 is still starting on its own
+    /// thread.)
     ///
     /// # Errors
     /// A description of what is malformed.
