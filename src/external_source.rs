@@ -41,13 +41,18 @@ struct SourceString {
 }
 
 impl SourceStrings {
-    /// The string of the source `name`, if it has one.
-    pub(crate) fn get<'s>(
+    /// The string made for the source `name`, or else a heap copy of `text` (`None` if that is
+    /// too long for V8).
+    pub(crate) fn get_or_copy<'s>(
         &self,
         scope: &mut v8::HandleScope<'s, ()>,
         name: &str,
+        text: &str,
     ) -> Option<v8::Local<'s, v8::String>> {
-        Some(v8::Local::new(scope, &self.0.get(name)?.string))
+        match self.0.get(name) {
+            Some(source) => Some(v8::Local::new(scope, &source.string)),
+            None => v8::String::new(scope, text),
+        }
     }
 
     /// Hands the two-byte sources over to their resources, once a full collection moved them to
@@ -128,9 +133,10 @@ impl Chars {
 /// in the pointee type of `data()`, which returns the address stored here.
 struct Resource {
     v8: Box<v8::OneByteConst>,
-    /// The characters' bytes (1 or 2 per character).
-    bytes: &'static [u8],
     two_byte: bool,
+    /// The characters' bytes (1 or 2 per character), for tests to check what it points at.
+    #[cfg(test)]
+    bytes: &'static [u8],
 }
 
 // SAFETY: a resource never changes after it is made and points at characters that never change;
@@ -162,8 +168,9 @@ impl Resource {
         });
         Resource {
             v8,
-            bytes,
             two_byte: width == 2,
+            #[cfg(test)]
+            bytes,
         }
     }
 
@@ -286,20 +293,17 @@ impl ExternalSources {
     /// converts a heap string in place only once it is in the old generation).
     pub(crate) fn strings(&self, scope: &mut v8::HandleScope<()>) -> SourceStrings {
         let mut strings = SourceStrings::default();
-        for (name, resource) in self.names.iter().zip(&self.resources) {
+        let sources = self.names.iter().zip(&self.resources).zip(&self.owned);
+        for ((name, resource), chars) in sources {
             // SAFETY: `for_build`'s contract makes `self` (which owns the boxed resource and its
             // characters) outlive the isolate the string lives in.
             let v8_resource: &'static v8::OneByteConst =
                 unsafe { &*std::ptr::from_ref::<v8::OneByteConst>(&resource.v8) };
-            let string = if resource.two_byte {
-                let units: Vec<u16> = resource
-                    .bytes
-                    .chunks_exact(2)
-                    .map(|pair| u16::from_ne_bytes([pair[0], pair[1]]))
-                    .collect();
-                v8::String::new_from_two_byte(scope, &units, v8::NewStringType::Normal)
-            } else {
-                v8::String::new_from_onebyte_const(scope, v8_resource)
+            let string = match chars {
+                Chars::Utf16(units) => {
+                    v8::String::new_from_two_byte(scope, units, v8::NewStringType::Normal)
+                }
+                Chars::Latin1(_) => v8::String::new_from_onebyte_const(scope, v8_resource),
             };
             let Some(string) = string else { continue };
             let source = SourceString {

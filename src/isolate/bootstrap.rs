@@ -253,9 +253,7 @@ pub(crate) fn evaluate_script_compiled<'s>(
     external: &SourceStrings,
 ) -> std::result::Result<v8::Local<'s, v8::Value>, JsError> {
     let tc = &mut v8::TryCatch::new(scope);
-    let code = external
-        .get(tc, name)
-        .or_else(|| v8::String::new(tc, source));
+    let code = external.get_or_copy(tc, name, source);
     let (Some(code), Some(resource)) = (code, v8::String::new(tc, name)) else {
         return Err(JsError {
             message: format!("script `{name}` is too large for a V8 string"),

@@ -282,9 +282,7 @@ pub(crate) fn evaluate_module_bundle(
         state.borrow_mut().modules.push(name.to_string(), global);
     }
     for file in &files.files {
-        let code = external
-            .get(scope, &file.path)
-            .or_else(|| v8::String::new(scope, &file.source));
+        let code = external.get_or_copy(scope, &file.path, &file.source);
         match compile(scope, &file.path, code, eager) {
             Ok(module) => {
                 let global = v8::Global::new(scope, module);
