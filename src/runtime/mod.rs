@@ -90,8 +90,9 @@ pub fn host_fns() -> &'static [HostFn] {
 }
 
 /// The V8 external-reference table derived from [`host_fns`] and the polyfills: one slot per
-/// function, then one per polyfill and built-in module source, in order, null-terminated. The same table must be given to the snapshot creator and to every isolate
-/// restored from its snapshot.
+/// function, then one per polyfill and built-in module source, in order, null-terminated. The
+/// same table must be given to the snapshot creator and to every isolate restored from its
+/// snapshot.
 pub fn external_references() -> Cow<'static, [v8::ExternalReference]> {
     external_references_with(std::iter::empty())
 }
@@ -102,15 +103,11 @@ pub fn external_references() -> Cow<'static, [v8::ExternalReference]> {
 pub(crate) fn external_references_with(
     more: impl Iterator<Item = v8::ExternalReference>,
 ) -> Cow<'static, [v8::ExternalReference]> {
-    let built_in_sources = POLYFILLS
-        .iter()
-        .map(|polyfill| polyfill.code)
-        .chain(BUILTIN_MODULES.iter().map(|builtin| builtin.code))
-        .map(|code| v8::ExternalReference {
-            pointer: std::ptr::from_ref::<v8::OneByteConst>(code)
-                .cast_mut()
-                .cast(),
-        });
+    let built_in_sources = built_in_sources().map(|(_, code)| v8::ExternalReference {
+        pointer: std::ptr::from_ref::<v8::OneByteConst>(code)
+            .cast_mut()
+            .cast(),
+    });
     let mut refs: Vec<v8::ExternalReference> = host_fns()
         .iter()
         .map(|f| v8::ExternalReference {
@@ -125,6 +122,19 @@ pub(crate) fn external_references_with(
     Cow::Owned(refs)
 }
 
+/// The polyfills' and built-in modules' sources (name, static resource), in table order: the
+/// one order both [`external_references_with`] and [`fingerprint`] follow.
+fn built_in_sources() -> impl Iterator<Item = (&'static str, &'static v8::OneByteConst)> {
+    POLYFILLS
+        .iter()
+        .map(|polyfill| (polyfill.name, polyfill.code))
+        .chain(
+            BUILTIN_MODULES
+                .iter()
+                .map(|builtin| (builtin.name, builtin.code)),
+        )
+}
+
 /// blake3 over the ordered `module.name` list of the table and the built-in source names.
 pub fn fingerprint() -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
@@ -137,8 +147,7 @@ pub fn fingerprint() -> [u8; 32] {
             hasher.update(b"\n");
         }
     }
-    let built_in_names = POLYFILLS.iter().map(|polyfill| polyfill.name);
-    for name in built_in_names.chain(BUILTIN_MODULES.iter().map(|builtin| builtin.name)) {
+    for (name, _) in built_in_sources() {
         hasher.update(b"source ");
         hasher.update(name.as_bytes());
         hasher.update(b"\n");
