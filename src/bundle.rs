@@ -12,6 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::file_identity::{FileIdentity, HashRecord};
+use crate::hex::{hex, parse_key};
+use crate::module_files::{ModuleTree, TreeEntry};
 
 pub use crate::module_files::{BundleFormat, ModuleFile, ModuleFiles};
 
@@ -23,8 +25,12 @@ pub struct Bundle {
     content_hash: [u8; 32],
     source: Arc<OnceLock<Arc<str>>>,
     path: Option<PathBuf>,
-    modules: Option<Arc<ModuleFiles>>,
-    /// The content hash came from a [`BundleRecord`], not from reading the file.
+    /// A module bundle's files: read with the bundle, or on first need for one found through a
+    /// [`ModuleBundleRecord`].
+    modules: Arc<OnceLock<Arc<ModuleFiles>>>,
+    /// The module root of a module bundle whose files are not read yet.
+    unread_module_root: Option<PathBuf>,
+    /// The content hash came from a record, not from reading the file(s).
     recorded: bool,
 }
 
@@ -47,6 +53,97 @@ impl BundleRecord {
     /// Parses [`BundleRecord::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<BundleRecord> {
         HashRecord::decode(text, Self::MAGIC).map(BundleRecord)
+    }
+}
+
+/// A record [`Bundle::from_file_with_records`] made of what it read, for the store to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FreshRecord {
+    /// Of a script bundle.
+    Script(BundleRecord),
+    /// Of a module bundle.
+    Modules(ModuleBundleRecord),
+}
+
+/// A record that a module bundle was read and hashed, tied to the identity of every folder
+/// listed and file read under its module root at that moment (see
+/// [`crate::module_files`]): while none of them changed, a later process finds the bundle's
+/// snapshot with one `stat` per file and folder instead of reading and hashing them all. The
+/// files, when a build needs them, are read again and checked against the recorded hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleBundleRecord {
+    hash: [u8; 32],
+    len: u64,
+    entry: String,
+    tree: ModuleTree,
+}
+
+impl ModuleBundleRecord {
+    const MAGIC: &'static str = "coldstart module bundle v1";
+
+    /// The record's text form: a header line, the entry and root lines, then one line per folder
+    /// (`d`) and file (`f`). `None` when a path cannot be written on one line.
+    pub fn encode(&self) -> Option<String> {
+        let line = |text: &str| (!text.contains('\n')).then_some(());
+        let entry = self.tree.entry.to_str()?;
+        let root = self.tree.root.to_str()?;
+        line(entry)?;
+        line(root)?;
+        line(&self.entry)?;
+        let mut out = format!(
+            "{} {} {}\nentry {entry}\nroot {root}\nrelative {}\n",
+            Self::MAGIC,
+            hex(&self.hash),
+            self.len,
+            self.entry
+        );
+        for item in &self.tree.entries {
+            line(&item.path)?;
+            let kind = if item.folder { 'd' } else { 'f' };
+            out.push_str(&format!(
+                "{kind} {} {}\n",
+                item.identity.encode(),
+                item.path
+            ));
+        }
+        Some(out)
+    }
+
+    /// Parses [`ModuleBundleRecord::encode`]'s form; `None` for anything else.
+    pub fn decode(text: &str) -> Option<ModuleBundleRecord> {
+        let mut lines = text.lines();
+        let head = lines.next()?.strip_prefix(Self::MAGIC)?.trim();
+        let (hash, len) = head.split_once(' ')?;
+        let entry = lines.next()?.strip_prefix("entry ")?;
+        let root = lines.next()?.strip_prefix("root ")?;
+        let relative = lines.next()?.strip_prefix("relative ")?;
+        let mut entries = Vec::new();
+        for line in lines {
+            let fields: Vec<&str> = line.splitn(7, ' ').collect();
+            let [kind, identity @ .., path] = fields.as_slice() else {
+                return None;
+            };
+            let folder = match *kind {
+                "d" => true,
+                "f" => false,
+                _ => return None,
+            };
+            entries.push(TreeEntry {
+                path: path.to_string(),
+                folder,
+                identity: FileIdentity::decode(identity)?,
+            });
+        }
+        Some(ModuleBundleRecord {
+            hash: parse_key(hash)?,
+            len: len.parse().ok()?,
+            entry: relative.to_string(),
+            tree: ModuleTree {
+                entry: PathBuf::from(entry),
+                root: PathBuf::from(root),
+                entries,
+            },
+        })
     }
 }
 
@@ -79,7 +176,8 @@ impl Bundle {
             content_hash,
             source: Arc::new(lock),
             path: None,
-            modules: None,
+            modules: Arc::new(OnceLock::new()),
+            unread_module_root: None,
             recorded: false,
         }
     }
@@ -125,9 +223,29 @@ impl Bundle {
             content_hash: files.content_hash(),
             source: Arc::new(lock),
             path,
-            modules: Some(Arc::new(files)),
+            modules: Arc::new(OnceLock::from(Arc::new(files))),
+            unread_module_root: None,
             recorded: false,
         }
+    }
+
+    /// A module bundle as `record` saw it, when the entry at `path` and every file and folder
+    /// the record names are unchanged; `None` otherwise.
+    pub fn from_module_record(path: &Path, record: &ModuleBundleRecord) -> Option<Self> {
+        if !record.tree.unchanged(path) {
+            return None;
+        }
+        let name = record.entry.rsplit('/').next().unwrap_or(&record.entry);
+        Some(Bundle {
+            name: name.to_string(),
+            len: record.len,
+            content_hash: record.hash,
+            source: Arc::new(OnceLock::new()),
+            path: Some(path.to_path_buf()),
+            modules: Arc::new(OnceLock::new()),
+            unread_module_root: Some(record.tree.root.clone()),
+            recorded: true,
+        })
     }
 
     /// A bundle file in the given format ([`BundleFormat::Auto`] decides from the file: `.mjs`
@@ -155,18 +273,70 @@ impl Bundle {
         Ok(Self::from_module_files(files, Some(path.to_path_buf())))
     }
 
+    /// A module bundle file, with the record of what was read when nothing changed meanwhile.
+    fn from_module_file_traced(
+        path: &Path,
+        root: Option<&Path>,
+    ) -> Result<(Self, Option<ModuleBundleRecord>)> {
+        let (files, tree) = ModuleFiles::read_traced(path, root)?;
+        let bundle = Self::from_module_files(files, Some(path.to_path_buf()));
+        let record = tree.map(|tree| ModuleBundleRecord {
+            hash: bundle.content_hash,
+            len: bundle.len,
+            entry: bundle
+                .modules()
+                .map(|m| m.entry.clone())
+                .unwrap_or_default(),
+            tree,
+        });
+        Ok((bundle, record))
+    }
+
     /// Whether this is a classic script or an ES module graph.
     pub fn format(&self) -> BundleFormat {
-        if self.modules.is_some() {
+        if self.modules.get().is_some() || self.unread_module_root.is_some() {
             BundleFormat::Module
         } else {
             BundleFormat::Script
         }
     }
 
-    /// The module graph's files, for an ES module bundle.
+    /// The module graph's files, for an ES module bundle whose files are read (every bundle
+    /// but one found through a [`ModuleBundleRecord`]: see [`Bundle::load_modules`]).
     pub fn modules(&self) -> Option<&ModuleFiles> {
-        self.modules.as_deref()
+        self.modules.get().map(|files| &**files)
+    }
+
+    /// The module graph's files, read now if the bundle came from a record (and checked against
+    /// its recorded hash); `None` for a classic script.
+    ///
+    /// # Errors
+    /// A file cannot be read, or the files changed since they were recorded.
+    pub fn load_modules(&self) -> Result<Option<&ModuleFiles>> {
+        if let Some(files) = self.modules() {
+            return Ok(Some(files));
+        }
+        let (Some(root), Some(path)) = (&self.unread_module_root, &self.path) else {
+            return Ok(None);
+        };
+        let files = ModuleFiles::from_entry_file(path, Some(root))?;
+        if files.content_hash() != self.content_hash {
+            return Err(Error::Invalid(format!(
+                "bundle `{}` changed while it was being loaded; retry",
+                path.display()
+            )));
+        }
+        let _ = self.modules.set(Arc::new(files));
+        Ok(self.modules())
+    }
+
+    /// The module root of a module bundle read from files.
+    pub fn module_root(&self) -> Option<&Path> {
+        match self.modules() {
+            Some(files) if !files.root.as_os_str().is_empty() => Some(&files.root),
+            Some(_) => None,
+            None => self.unread_module_root.as_deref(),
+        }
     }
 
     /// A classic-script bundle file; its name is the file name. The content is hashed now and
@@ -197,7 +367,8 @@ impl Bundle {
             content_hash: *hasher.finalize().as_bytes(),
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
-            modules: None,
+            modules: Arc::new(OnceLock::new()),
+            unread_module_root: None,
             recorded: false,
         })
     }
@@ -205,7 +376,8 @@ impl Bundle {
     /// [`Bundle::from_file_as`] that trusts `record`: a script file whose identity still matches
     /// it is neither read nor hashed (its source is read, and checked against the recorded hash,
     /// only if a build needs it). Also returns a record to keep when it had to hash a script file
-    /// that has not changed in the last 100 ms (none for module bundles, which are always read).
+    /// that has not changed in the last 100 ms (none for module bundles: see
+    /// [`Bundle::from_file_with_records`]).
     ///
     /// # Errors
     /// As [`Bundle::from_file_as`].
@@ -226,7 +398,8 @@ impl Bundle {
                     content_hash: record.0.hash,
                     source: Arc::new(OnceLock::new()),
                     path: Some(path.to_path_buf()),
-                    modules: None,
+                    modules: Arc::new(OnceLock::new()),
+                    unread_module_root: None,
                     recorded: true,
                 };
                 return Ok((bundle, None));
@@ -235,7 +408,9 @@ impl Bundle {
         let bundle = Self::from_file_as(path, format, root)?;
         let fresh = match (before, identity()) {
             (Some(before), Some(after))
-                if before == after && after.settled() && bundle.modules.is_none() =>
+                if before == after
+                    && after.settled()
+                    && bundle.format() == BundleFormat::Script =>
             {
                 Some(BundleRecord(HashRecord {
                     identity: after,
@@ -245,6 +420,49 @@ impl Bundle {
             _ => None,
         };
         Ok((bundle, fresh))
+    }
+
+    /// A bundle file through the records a store keeps of it: a module bundle whose
+    /// [`ModuleBundleRecord`] still holds, a script whose [`BundleRecord`] does — neither read —
+    /// or else the file(s) read and hashed, with the record to keep of them (when nothing changed
+    /// during the read and long enough before it).
+    ///
+    /// # Errors
+    /// As [`Bundle::from_file_as`].
+    pub fn from_file_with_records(
+        path: &Path,
+        format: BundleFormat,
+        root: Option<&Path>,
+        module_record: Option<&ModuleBundleRecord>,
+        script_record: Option<&BundleRecord>,
+    ) -> Result<(Self, Option<FreshRecord>)> {
+        if format != BundleFormat::Script {
+            if let Some(bundle) = module_record.and_then(|r| Self::from_module_record(path, r)) {
+                return Ok((bundle, None));
+            }
+        }
+        let module = match format {
+            BundleFormat::Script => false,
+            BundleFormat::Module => true,
+            BundleFormat::Auto => {
+                // A script whose record holds needs no sniffing either.
+                if let (Some(record), Ok(meta)) = (script_record, std::fs::metadata(path)) {
+                    if record.0.identity == FileIdentity::of(&meta) {
+                        let (bundle, _) =
+                            Self::from_file_recorded(path, format, root, Some(record))?;
+                        return Ok((bundle, None));
+                    }
+                }
+                crate::module_files::looks_like_module(path)?
+            }
+        };
+        if module {
+            let (bundle, fresh) = Self::from_module_file_traced(path, root)?;
+            return Ok((bundle, fresh.map(FreshRecord::Modules)));
+        }
+        let (bundle, fresh) =
+            Self::from_file_recorded(path, BundleFormat::Script, root, script_record)?;
+        Ok((bundle, fresh.map(FreshRecord::Script)))
     }
 
     /// Whether the content hash came from a [`BundleRecord`] instead of reading the file.
@@ -275,6 +493,10 @@ impl Bundle {
     pub fn source(&self) -> Result<&str> {
         if let Some(source) = self.source.get() {
             return Ok(source);
+        }
+        if let Some(files) = self.load_modules()? {
+            let _ = self.source.set(files.entry_source().clone());
+            return Ok(self.source.get().expect("just set"));
         }
         let path = self
             .path
@@ -332,6 +554,58 @@ mod tests {
         let bundle = Bundle::from_file(&path).unwrap();
         std::fs::write(&path, "2").unwrap();
         assert!(bundle.source().unwrap_err().to_string().contains("changed"));
+    }
+
+    #[test]
+    fn module_records_round_trip_and_garbage_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub dir")).unwrap();
+        std::fs::write(dir.path().join("entry.mjs"), "import './sub dir/a.js';").unwrap();
+        std::fs::write(dir.path().join("sub dir/a.js"), "export {};").unwrap();
+        let meta = std::fs::metadata(dir.path()).unwrap();
+        let identity = FileIdentity::of(&meta);
+        let record = ModuleBundleRecord {
+            hash: [0xcd; 32],
+            len: 33,
+            entry: "entry.mjs".to_string(),
+            tree: ModuleTree {
+                entry: dir.path().join("entry.mjs"),
+                root: dir.path().to_path_buf(),
+                entries: vec![
+                    TreeEntry {
+                        path: String::new(),
+                        folder: true,
+                        identity,
+                    },
+                    TreeEntry {
+                        path: "sub dir/a.js".to_string(),
+                        folder: false,
+                        identity,
+                    },
+                ],
+            },
+        };
+        let text = record.encode().unwrap();
+        assert_eq!(ModuleBundleRecord::decode(&text), Some(record.clone()));
+        assert_eq!(
+            ModuleBundleRecord::decode(&text.replace("module bundle v1", "bundle v1")),
+            None
+        );
+        assert_eq!(
+            ModuleBundleRecord::decode(&text.replace("\nf ", "\nx ")),
+            None
+        );
+        assert_eq!(
+            ModuleBundleRecord::decode(&(text.clone() + "f 1 2 3\n")),
+            None
+        );
+        let mut newline = record;
+        newline.tree.entries[1].path = "a\nb.js".to_string();
+        assert_eq!(
+            newline.encode(),
+            None,
+            "a path that needs two lines is not recorded"
+        );
     }
 
     #[test]

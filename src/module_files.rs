@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::file_identity::FileIdentity;
 
 /// Most files a module root may hold (a guard against pointing at a home directory).
 pub const MAX_MODULE_FILES: usize = 10_000;
@@ -107,6 +108,15 @@ impl ModuleFiles {
     }
 
     pub(crate) fn from_entry_file(entry: &Path, root: Option<&Path>) -> Result<Self> {
+        Self::read_traced(entry, root).map(|(files, _)| files)
+    }
+
+    /// [`ModuleFiles::from_entry_file`], also returning what the files were on disk while they
+    /// were read — `None` when anything changed during the read or too recently to record.
+    pub(crate) fn read_traced(
+        entry: &Path,
+        root: Option<&Path>,
+    ) -> Result<(Self, Option<ModuleTree>)> {
         let entry_abs = entry
             .canonicalize()
             .map_err(|e| Error::io("cannot read bundle", entry, e))?;
@@ -135,24 +145,26 @@ impl ModuleFiles {
         // Each step widens the root by one folder and reads it again.
         let mut climbed = 0;
         loop {
-            let files = collect(&root)?;
+            let (files, seen) = collect(&root)?;
             let reach = files
                 .iter()
                 .map(|f| parent_reach(&f.source).saturating_sub(f.path.matches('/').count()))
                 .max()
                 .unwrap_or(0);
-            if reach == 0 || climbed >= MAX_ROOT_CLIMB {
-                if reach > 0 {
+            let parent = root.parent().map(Path::to_path_buf);
+            if reach == 0 || climbed >= MAX_ROOT_CLIMB || parent.is_none() {
+                if reach > 0 && parent.is_some() {
                     tracing::warn!(root = %root.display(), "relative imports may reach above the module root");
                 }
                 let entry = relative_path(&root, &entry_abs);
-                return Ok(ModuleFiles { root, entry, files });
+                let tree = seen.map(|entries| ModuleTree {
+                    entry: entry_abs.clone(),
+                    root: root.clone(),
+                    entries,
+                });
+                return Ok((ModuleFiles { root, entry, files }, tree));
             }
-            let Some(parent) = root.parent() else {
-                let entry = relative_path(&root, &entry_abs);
-                return Ok(ModuleFiles { root, entry, files });
-            };
-            root = parent.to_path_buf();
+            root = parent.expect("checked above");
             climbed += 1;
         }
     }
@@ -310,21 +322,23 @@ fn parent_reach(source: &str) -> usize {
 }
 
 /// Every `.js`/`.mjs` file under `root` (hidden folders, `node_modules` and symbolic links
-/// skipped), sorted by path.
-fn collect(root: &Path) -> Result<Vec<ModuleFile>> {
+/// skipped), sorted by path; with the identity of every folder listed and file read, taken
+/// before and after each (`None` when one changed meanwhile or too recently to be recorded).
+fn collect(root: &Path) -> Result<(Vec<ModuleFile>, Option<Vec<TreeEntry>>)> {
     let mut files = Vec::new();
+    let mut seen = Vec::new();
+    let mut stable = true;
     let mut total = 0u64;
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| Error::io("cannot read module folder", &dir, e))?;
+        let folder_error = |e| Error::io("cannot read module folder", &dir, e);
+        let before = std::fs::metadata(&dir).map_err(folder_error)?;
+        let entries = std::fs::read_dir(&dir).map_err(folder_error)?;
         for entry in entries {
-            let entry = entry.map_err(|e| Error::io("cannot read module folder", &dir, e))?;
+            let entry = entry.map_err(folder_error)?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            let kind = entry
-                .file_type()
-                .map_err(|e| Error::io("cannot read module folder", &dir, e))?;
+            let kind = entry.file_type().map_err(folder_error)?;
             if name.starts_with('.') || kind.is_symlink() {
                 continue;
             }
@@ -338,8 +352,7 @@ fn collect(root: &Path) -> Result<Vec<ModuleFile>> {
             if !(name.ends_with(".js") || name.ends_with(".mjs")) {
                 continue;
             }
-            let bytes =
-                std::fs::read(&path).map_err(|e| Error::io("cannot read module", &path, e))?;
+            let (bytes, identity) = read_identified(&path)?;
             total += bytes.len() as u64;
             if files.len() >= MAX_MODULE_FILES || total > MAX_MODULE_BYTES {
                 return Err(Error::Invalid(format!(
@@ -355,14 +368,87 @@ fn collect(root: &Path) -> Result<Vec<ModuleFile>> {
                     path.display()
                 ))
             })?;
+            let relative = relative_path(root, &path);
+            match identity {
+                Some(identity) => seen.push(TreeEntry {
+                    path: relative.clone(),
+                    folder: false,
+                    identity,
+                }),
+                None => stable = false,
+            }
             files.push(ModuleFile {
-                path: relative_path(root, &path),
+                path: relative,
                 source: Arc::from(source),
             });
         }
+        let after = std::fs::metadata(&dir).map_err(folder_error)?;
+        let identity = FileIdentity::of(&before);
+        if identity == FileIdentity::of(&after) && identity.settled() {
+            seen.push(TreeEntry {
+                path: relative_path(root, &dir),
+                folder: true,
+                identity,
+            });
+        } else {
+            stable = false;
+        }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    seen.sort_by(|a, b| (a.folder, &a.path).cmp(&(b.folder, &b.path)));
+    Ok((files, stable.then_some(seen)))
+}
+
+/// The bytes of the file at `path`, and its identity when it was the same before and after the
+/// read and last changed long enough ago to be recorded.
+fn read_identified(path: &Path) -> Result<(Vec<u8>, Option<FileIdentity>)> {
+    let fail = |e| Error::io("cannot read module", path, e);
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    let before = FileIdentity::of(&file.metadata().map_err(fail)?);
+    let mut bytes = Vec::with_capacity(before.len() as usize);
+    file.read_to_end(&mut bytes).map_err(fail)?;
+    let after = FileIdentity::of(&file.metadata().map_err(fail)?);
+    Ok((bytes, (before == after && after.settled()).then_some(after)))
+}
+
+/// What a module bundle was on disk when it was read: the entry (resolved), the module root,
+/// and the identity of every folder listed and file read under it. While every one of them is
+/// unchanged, a read would give the same files — a folder's change time moves when an entry is
+/// added, removed or renamed in it, a file's when its content changes (see
+/// [`crate::file_identity`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ModuleTree {
+    /// The entry file, resolved.
+    pub entry: PathBuf,
+    /// The module root it was read with.
+    pub root: PathBuf,
+    /// Folders and files, relative to the root.
+    pub entries: Vec<TreeEntry>,
+}
+
+/// One folder or file of a [`ModuleTree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TreeEntry {
+    /// Relative to the root, `/`-separated (empty for the root itself).
+    pub path: String,
+    /// A folder (listed) rather than a file (read).
+    pub folder: bool,
+    /// Its identity then.
+    pub identity: FileIdentity,
+}
+
+impl ModuleTree {
+    /// Whether `entry` still resolves to the recorded entry and every folder and file is as it
+    /// was (one `stat` each; nothing is read).
+    pub fn unchanged(&self, entry: &Path) -> bool {
+        if entry.canonicalize().ok().as_deref() != Some(self.entry.as_path()) {
+            return false;
+        }
+        self.entries.iter().all(|item| {
+            std::fs::metadata(self.root.join(&item.path))
+                .is_ok_and(|meta| FileIdentity::of(&meta) == item.identity)
+        })
+    }
 }
 
 fn relative_path(root: &Path, path: &Path) -> String {

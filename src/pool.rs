@@ -579,18 +579,13 @@ impl BundleSource {
     }
 
     fn of(bundle: Bundle) -> Self {
-        match (bundle.path(), bundle.modules()) {
-            (Some(path), None) => BundleSource::File {
+        match bundle.path() {
+            Some(path) => BundleSource::File {
                 path: path.to_path_buf(),
-                format: BundleFormat::Script,
-                module_root: None,
+                format: bundle.format(),
+                module_root: bundle.module_root().map(Path::to_path_buf),
             },
-            (Some(path), Some(files)) => BundleSource::File {
-                path: path.to_path_buf(),
-                format: BundleFormat::Module,
-                module_root: Some(files.root.clone()),
-            },
-            (None, _) => BundleSource::Memory(bundle),
+            None => BundleSource::Memory(bundle),
         }
     }
 

@@ -13,6 +13,7 @@ use serde_json::json;
 use coldstart::bench::{self, BenchPlan, BenchReport};
 use coldstart::measure::{time_ms, Stats};
 use coldstart::snapshot::WarmupCall;
+use coldstart::BundleFormat;
 use coldstart::Error;
 
 use super::BuildFlags;
@@ -191,7 +192,7 @@ pub fn run(engine: &coldstart::Engine, args: BenchArgs) -> Result<(), Error> {
     serde_json::from_str::<serde_json::Value>(&args.props)
         .map_err(|e| Error::Invalid(format!("--props is not valid JSON: {e}")))?;
     let bundle = args.build.bundle(&args.bundle)?;
-    if args.compare_node && bundle.modules().is_some() {
+    if args.compare_node && bundle.format() == BundleFormat::Module {
         return Err(Error::Invalid(
             "--compare-node runs Rex bundles in Node; for module workers, \
              scripts/bench-workers.mjs compares with workerd and Node over HTTP"

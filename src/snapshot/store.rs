@@ -20,7 +20,7 @@ use super::builder::{default_build_limits, BuildOptions, BuiltSnapshot, Snapshot
 use super::format::{hex, parse_key};
 use super::hygiene::HygieneReport;
 use super::mapped::{MapOptions, Snapshot, Verification, VerifiedRecord};
-use crate::bundle::{Bundle, BundleFormat, BundleRecord};
+use crate::bundle::{Bundle, BundleFormat, BundleRecord, FreshRecord, ModuleBundleRecord};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::isolate::Limits;
@@ -198,28 +198,65 @@ impl SnapshotStore {
     /// # Ok::<(), coldstart::Error>(())
     /// ```
     pub fn bundle(&self, path: &Path, format: BundleFormat, root: Option<&Path>) -> Result<Bundle> {
-        let record_path = self.bundle_record_path(path);
-        let record = match self.map_options.verify {
+        let read = |record_path: &Path| match self.map_options.verify {
             super::VerifyPolicy::Always => None,
-            super::VerifyPolicy::Recorded => fs::read_to_string(&record_path)
-                .ok()
-                .and_then(|text| BundleRecord::decode(&text)),
+            super::VerifyPolicy::Recorded => fs::read_to_string(record_path).ok(),
         };
-        let (bundle, fresh) = Bundle::from_file_recorded(path, format, root, record.as_ref())?;
-        if let Some(fresh) = fresh {
-            self.write_record(&record_path, &fresh.encode());
+        // A record says what a read in `format` found: a script file read as a script on request
+        // is not a record of what `auto` would make of it.
+        let script_path = self.bundle_record_path(path, format == BundleFormat::Script, None);
+        let modules_path = self.bundle_record_path(path, false, Some(root));
+        let script_record = read(&script_path).and_then(|text| BundleRecord::decode(&text));
+        let module_record = match format {
+            BundleFormat::Script => None,
+            _ => read(&modules_path).and_then(|text| ModuleBundleRecord::decode(&text)),
+        };
+        let (bundle, fresh) = Bundle::from_file_with_records(
+            path,
+            format,
+            root,
+            module_record.as_ref(),
+            script_record.as_ref(),
+        )?;
+        match fresh {
+            Some(FreshRecord::Script(record)) => self.write_record(&script_path, &record.encode()),
+            Some(FreshRecord::Modules(record)) => {
+                if let Some(text) = record.encode() {
+                    self.write_record(&modules_path, &text);
+                }
+            }
+            None => {}
         }
         Ok(bundle)
     }
 
     /// Where the record of the bundle file at `path` lives: named by the blake3 of its absolute
-    /// path, in the writable directory.
-    fn bundle_record_path(&self, path: &Path) -> PathBuf {
-        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let name = blake3::hash(absolute.as_os_str().as_encoded_bytes());
+    /// path (and, for the record of a module bundle, of the module root it was asked for), in
+    /// the writable directory; a script read with `--format script` has its own.
+    fn bundle_record_path(
+        &self,
+        path: &Path,
+        forced_script: bool,
+        module_root: Option<Option<&Path>>,
+    ) -> PathBuf {
+        let absolute =
+            |path: &Path| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(absolute(path).as_os_str().as_encoded_bytes());
+        let suffix = match module_root {
+            None if forced_script => "script.record",
+            None => "record",
+            Some(root) => {
+                hasher.update(b"\0module root\0");
+                if let Some(root) = root {
+                    hasher.update(absolute(root).as_os_str().as_encoded_bytes());
+                }
+                "modules.record"
+            }
+        };
         self.dir
             .join(BUNDLE_RECORDS)
-            .join(format!("{}.record", hex(name.as_bytes())))
+            .join(format!("{}.{suffix}", hex(hasher.finalize().as_bytes())))
     }
 
     /// Writes a record file atomically, without fsync (a lost record only means the next

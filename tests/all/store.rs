@@ -343,3 +343,121 @@ fn a_bundle_record_stands_only_for_the_untouched_file() {
     );
     assert_ne!(changed.content_hash(), direct.content_hash());
 }
+
+/// A store's record of a module bundle spares reading and hashing its files while every file
+/// and folder under the module root is untouched: an edited chunk, a chunk added in a
+/// subfolder, or an entry that now resolves elsewhere each make it read again. A build from a
+/// recorded bundle reads the files then, and refuses them if they no longer match the record.
+#[test]
+fn a_module_bundle_record_stands_only_for_the_untouched_tree() {
+    use coldstart::bundle::BundleFormat;
+
+    let (_dir, store) = temp_store();
+    let folder = tempfile::tempdir().unwrap();
+    let root = folder.path();
+    std::fs::create_dir_all(root.join("chunks")).unwrap();
+    let entry = root.join("worker.mjs");
+    std::fs::write(
+        &entry,
+        "import { greet } from './chunks/greet.js';\n\
+         export default { fetch: () => new Response(greet()) };\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("chunks/greet.js"),
+        "export const greet = () => 'hi';\n",
+    )
+    .unwrap();
+    let read = || store.bundle(&entry, BundleFormat::Auto, None).unwrap();
+    assert!(!read().hash_from_record(), "too fresh to have a record");
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let hashed = read();
+    assert!(!hashed.hash_from_record());
+    let recorded = read();
+    assert!(
+        recorded.hash_from_record(),
+        "settled and untouched: from the record"
+    );
+    assert_eq!(recorded.content_hash(), hashed.content_hash());
+    assert_eq!(recorded.name(), "worker.mjs");
+    assert_eq!(recorded.format(), BundleFormat::Module);
+    assert_eq!(recorded.len(), hashed.len());
+    assert!(recorded.modules().is_none(), "nothing read yet");
+    assert_eq!(recorded.module_root(), hashed.module_root());
+    let files = recorded.load_modules().unwrap().expect("a module bundle");
+    assert_eq!(files.files.len(), 2);
+    assert_eq!(
+        recorded.source().unwrap(),
+        &**hashed.modules().unwrap().entry_source()
+    );
+    // `--format script` never takes the module record, and its own record (once the file has
+    // been read as a script twice) is not taken by `auto`.
+    for _ in 0..3 {
+        let script = store.bundle(&entry, BundleFormat::Script, None).unwrap();
+        assert_eq!(script.format(), BundleFormat::Script);
+    }
+    assert!(store
+        .bundle(&entry, BundleFormat::Script, None)
+        .unwrap()
+        .hash_from_record());
+    assert_eq!(read().format(), BundleFormat::Module);
+
+    // A build from the recorded bundle (its snapshot gone) reads the files and gives the same key.
+    let options = BuildOptions::default();
+    let built = store.get_or_build(&hashed, &options).unwrap();
+    let key = built.snapshot.key();
+    std::fs::remove_file(built.snapshot.path()).unwrap();
+    drop(built);
+    let recorded = read();
+    assert!(recorded.hash_from_record());
+    let rebuilt = store.get_or_build(&recorded, &options).unwrap();
+    assert!(!rebuilt.cached);
+    assert_eq!(rebuilt.snapshot.key(), key);
+
+    // Files changed after the record was trusted: the build refuses them.
+    let stale = read();
+    assert!(stale.hash_from_record());
+    let greet = root.join("chunks/greet.js");
+    std::fs::write(&greet, "export const greet = () => 'HI';\n").unwrap();
+    let refused = stale.load_modules().unwrap_err().to_string();
+    assert!(refused.contains("changed"), "{refused}");
+
+    // An edited chunk (same length, modification time put back) is read again.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = read();
+    assert!(read().hash_from_record());
+    rewrite_keeping_mtime(&greet, "export const greet = () => 'ho';\n");
+    let edited = read();
+    assert!(!edited.hash_from_record(), "the chunk's change time");
+    assert_ne!(edited.content_hash(), hashed.content_hash());
+
+    // A chunk added beside the others changes the bundle (every file under the root is in it).
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = read();
+    assert!(read().hash_from_record());
+    std::fs::write(root.join("chunks/late.js"), "export const late = 1;\n").unwrap();
+    let grown = read();
+    assert!(!grown.hash_from_record(), "the folder's change time");
+    assert_eq!(grown.modules().unwrap().files.len(), 3);
+
+    // The entry path now resolving to another file is read again.
+    let other = root.join("other.mjs");
+    std::fs::write(
+        &other,
+        "export default { fetch: () => new Response('other') };\n",
+    )
+    .unwrap();
+    let links = tempfile::tempdir().unwrap();
+    let link = links.path().join("link.mjs");
+    std::os::unix::fs::symlink(&entry, &link).unwrap();
+    let through_link = || store.bundle(&link, BundleFormat::Auto, None).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    let _ = through_link();
+    assert!(through_link().hash_from_record());
+    assert_eq!(through_link().name(), "worker.mjs");
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink(&other, &link).unwrap();
+    let moved = through_link();
+    assert!(!moved.hash_from_record(), "the entry resolves elsewhere");
+    assert_eq!(moved.name(), "other.mjs");
+}
