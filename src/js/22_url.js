@@ -9,9 +9,12 @@ const SPECIAL = { "ftp:": 21, "file:": null, "http:": 80, "https:": 443, "ws:": 
 const isSpecialScheme = (scheme) => Object.prototype.hasOwnProperty.call(SPECIAL, scheme + ":");
 const defaultPort = (scheme) => (isSpecialScheme(scheme) ? SPECIAL[scheme + ":"] : null);
 
-const ALPHA = /[A-Za-z]/;
-const ALNUM_PLUS = /[A-Za-z0-9+\-.]/;
-const HEX = /[0-9A-Fa-f]/;
+// Code point classes (loops rather than regexps: see "Every request to a module worker" below).
+const isAsciiAlpha = (c) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isAsciiDigit = (c) => c >= 0x30 && c <= 0x39;
+const isAsciiHexDigit = (c) => isAsciiDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+/** `/[A-Za-z0-9+\-.]/`: what a scheme continues with. */
+const isSchemeCodePoint = (c) => isAsciiAlpha(c) || isAsciiDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e;
 
 // Percent-encode sets (as predicates on a code point).
 const c0Control = (c) => c <= 0x1f || c > 0x7e;
@@ -61,6 +64,76 @@ const utf8Decode = (bytes) => new TextDecoder().decode(bytes);
 // ---------------------------------------------------------------------------------------------
 // Hosts.
 
+// Every request to a module worker parses a URL, and a snapshot keeps no compiled regular
+// expression (V8 drops their code when it serialises a heap): a regexp on this path would be
+// compiled again at the first request after every restore and in every fresh context. So the
+// checks below are loops over code units, each equal to the regexp named beside it.
+
+/** `/^[0-9]+$/` (radix 10), `/^[0-9A-Fa-f]+$/` (16), `/^[0-7]+$/` (8). */
+function allDigits(input, radix) {
+  if (input === "") return false;
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    const valid = radix === 16 ? isAsciiHexDigit(c) : radix === 8 ? c >= 0x30 && c <= 0x37 : isAsciiDigit(c);
+    if (!valid) return false;
+  }
+  return true;
+}
+
+/** `/^[\x00-\x7f]*$/`. */
+function isAscii(input) {
+  for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+const FORBIDDEN_DOMAIN_PUNCTUATION = " #%/:<>?@[\\]^|";
+/** `/[\x00-\x1f\t\n\r #%/:<>?@[\\\]^|\x7f]/`: a forbidden domain code point. */
+function hasForbiddenDomainCodePoint(input) {
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c <= 0x1f || c === 0x7f || FORBIDDEN_DOMAIN_PUNCTUATION.includes(input[i])) return true;
+  }
+  return false;
+}
+
+/** `input.split(/[.\u3002\uff0e\uff61]/)`. */
+function splitLabels(input) {
+  if (!input.includes("\u3002") && !input.includes("\uff0e") && !input.includes("\uff61")) {
+    return input.split(".");
+  }
+  const labels = [];
+  let start = 0;
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c === 0x2e || c === 0x3002 || c === 0xff0e || c === 0xff61) {
+      labels.push(input.slice(start, i));
+      start = i + 1;
+    }
+  }
+  labels.push(input.slice(start));
+  return labels;
+}
+
+/** `input.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "")`: C0 controls and spaces trimmed. */
+function trimControlOrSpace(input) {
+  let start = 0;
+  let end = input.length;
+  while (start < end && input.charCodeAt(start) <= 0x20) start++;
+  while (end > start && input.charCodeAt(end - 1) <= 0x20) end--;
+  return start === 0 && end === input.length ? input : input.slice(start, end);
+}
+
+/** `input.replace(/[\t\n\r]/g, "")`. */
+function removeTabOrNewline(input) {
+  if (!input.includes("\t") && !input.includes("\n") && !input.includes("\r")) return input;
+  let out = "";
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (c !== 0x09 && c !== 0x0a && c !== 0x0d) out += input[i];
+  }
+  return out;
+}
+
 function parseIPv4Number(input) {
   if (input === "") return NaN;
   let radix = 10;
@@ -72,8 +145,7 @@ function parseIPv4Number(input) {
     radix = 8;
   }
   if (input === "") return 0;
-  const valid = radix === 10 ? /^[0-9]+$/ : radix === 16 ? /^[0-9A-Fa-f]+$/ : /^[0-7]+$/;
-  if (!valid.test(input)) return NaN;
+  if (!allDigits(input, radix)) return NaN;
   return parseInt(input, radix);
 }
 
@@ -84,7 +156,7 @@ function endsInANumber(input) {
     parts.pop();
   }
   const last = parts[parts.length - 1];
-  if (last !== "" && /^[0-9]+$/.test(last)) return true;
+  if (allDigits(last, 10)) return true;
   return !Number.isNaN(parseIPv4Number(last));
 }
 
@@ -138,7 +210,7 @@ function parseIPv6(input) {
     }
     let value = 0;
     let length = 0;
-    while (length < 4 && i < cps.length && HEX.test(String.fromCodePoint(at(i)))) {
+    while (length < 4 && i < cps.length && isAsciiHexDigit(at(i))) {
       value = value * 0x10 + parseInt(String.fromCodePoint(at(i)), 16);
       i++;
       length++;
@@ -227,7 +299,6 @@ function serializeIPv6(address) {
 }
 
 const FORBIDDEN_HOST = /[\x00\t\n\r #/:<>?@[\\\]^|]/;
-const FORBIDDEN_DOMAIN = /[\x00-\x1f\t\n\r #%/:<>?@[\\\]^|\x7f]/;
 
 // Punycode (RFC 3492) encoder for non-ASCII labels.
 function punycodeEncode(input) {
@@ -277,8 +348,8 @@ function punycodeEncode(input) {
 }
 
 function domainToASCII(domain) {
-  const labels = domain.toLowerCase().normalize("NFC").split(/[.\u3002\uff0e\uff61]/);
-  return labels.map((label) => (/^[\x00-\x7f]*$/.test(label) ? label : "xn--" + punycodeEncode(label))).join(".");
+  const labels = splitLabels(domain.toLowerCase().normalize("NFC"));
+  return labels.map((label) => (isAscii(label) ? label : "xn--" + punycodeEncode(label))).join(".");
 }
 
 function parseOpaqueHost(input) {
@@ -295,7 +366,7 @@ function parseHost(input, notSpecial) {
   if (notSpecial) return parseOpaqueHost(input);
   const domain = utf8Decode(percentDecodeBytes(internals.encodeUtf8(input)));
   const ascii = domainToASCII(domain);
-  if (ascii === "" || FORBIDDEN_DOMAIN.test(ascii)) return null;
+  if (ascii === "" || hasForbiddenDomainCodePoint(ascii)) return null;
   if (endsInANumber(ascii)) {
     const ipv4 = parseIPv4(ascii);
     return ipv4 === null ? null : serializeIPv4(ipv4);
@@ -310,7 +381,7 @@ function newRecord() {
   return { scheme: "", username: "", password: "", host: null, port: null, path: [], opaque: false, query: null, fragment: null };
 }
 
-const isWindowsDriveLetter = (s, normalizedOnly) => s.length === 2 && ALPHA.test(s[0]) && (s[1] === ":" || (!normalizedOnly && s[1] === "|"));
+const isWindowsDriveLetter = (s, normalizedOnly) => s.length === 2 && isAsciiAlpha(s.charCodeAt(0)) && (s[1] === ":" || (!normalizedOnly && s[1] === "|"));
 function startsWithWindowsDriveLetter(cps, i) {
   if (cps.length - i < 2) return false;
   const two = String.fromCodePoint(cps[i], cps[i + 1]);
@@ -338,9 +409,9 @@ function copyAuthority(url, base) {
 function basicParse(input, base, url, stateOverride) {
   if (!url) {
     url = newRecord();
-    input = input.replace(/^[\x00-\x20]+|[\x00-\x20]+$/g, "");
+    input = trimControlOrSpace(input);
   }
-  input = input.replace(/[\t\n\r]/g, "");
+  input = removeTabOrNewline(input);
   let state = stateOverride || "scheme start";
   let buffer = "";
   let atSignSeen = false;
@@ -352,7 +423,7 @@ function basicParse(input, base, url, stateOverride) {
     const ch = c === undefined ? "" : String.fromCodePoint(c);
     switch (state) {
       case "scheme start":
-        if (c !== undefined && ALPHA.test(ch)) {
+        if (c !== undefined && isAsciiAlpha(c)) {
           buffer += ch.toLowerCase();
           state = "scheme";
         } else if (!stateOverride) {
@@ -361,7 +432,7 @@ function basicParse(input, base, url, stateOverride) {
         } else return FAILURE;
         break;
       case "scheme":
-        if (c !== undefined && ALNUM_PLUS.test(ch)) {
+        if (c !== undefined && isSchemeCodePoint(c)) {
           buffer += ch.toLowerCase();
         } else if (ch === ":") {
           if (stateOverride) {
@@ -739,7 +810,7 @@ function parseForm(input) {
     const eq = sequence.indexOf("=");
     const name = eq >= 0 ? sequence.slice(0, eq) : sequence;
     const value = eq >= 0 ? sequence.slice(eq + 1) : "";
-    const decode = (s) => utf8Decode(percentDecodeBytes(internals.encodeUtf8(s.replace(/\+/g, " "))));
+    const decode = (s) => utf8Decode(percentDecodeBytes(internals.encodeUtf8(s.replaceAll("+", " "))));
     list.push([decode(name), decode(value)]);
   }
   return list;
@@ -749,8 +820,9 @@ function serializeForm(list) {
   return list.map(([k, v]) => percentEncodeString(k, formSet, true) + "=" + percentEncodeString(v, formSet, true)).join("&");
 }
 
+/** Lone surrogates replaced by U+FFFD. */
 function toUSVString(value) {
-  return String(value).replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+  return String(value).toWellFormed();
 }
 
 const LIST = Symbol("list");
