@@ -28,8 +28,8 @@ pub struct Bundle {
     /// A module bundle's files: read with the bundle, or on first need for one found through a
     /// [`ModuleBundleRecord`].
     modules: Arc<OnceLock<Arc<ModuleFiles>>>,
-    /// The module root of a module bundle whose files are not read yet.
-    unread_module_root: Option<PathBuf>,
+    /// How to read a module bundle whose files are not read yet.
+    unread: Option<UnreadModules>,
     /// The content hash came from a record, not from reading the file(s).
     recorded: bool,
 }
@@ -54,6 +54,15 @@ impl BundleRecord {
     pub fn decode(text: &str) -> Option<BundleRecord> {
         HashRecord::decode(text, Self::MAGIC).map(BundleRecord)
     }
+}
+
+/// Where a module bundle found through a record reads its files when they are needed.
+#[derive(Debug, Clone)]
+struct UnreadModules {
+    /// The module root the bundle was asked for (`None`: the entry's folder, widened).
+    requested_root: Option<PathBuf>,
+    /// The module root that gave (resolved and widened).
+    root: PathBuf,
 }
 
 /// A record [`Bundle::from_file_with_records`] made of what it read, for the store to keep.
@@ -177,7 +186,7 @@ impl Bundle {
             source: Arc::new(lock),
             path: None,
             modules: Arc::new(OnceLock::new()),
-            unread_module_root: None,
+            unread: None,
             recorded: false,
         }
     }
@@ -224,14 +233,19 @@ impl Bundle {
             source: Arc::new(lock),
             path,
             modules: Arc::new(OnceLock::from(Arc::new(files))),
-            unread_module_root: None,
+            unread: None,
             recorded: false,
         }
     }
 
     /// A module bundle as `record` saw it, when the entry at `path` and every file and folder
-    /// the record names are unchanged; `None` otherwise.
-    pub fn from_module_record(path: &Path, record: &ModuleBundleRecord) -> Option<Self> {
+    /// the record names are unchanged; `None` otherwise. `root` is the module root asked for
+    /// (as for [`Bundle::from_file_as`]), which the files are read with when they are needed.
+    pub fn from_module_record(
+        path: &Path,
+        root: Option<&Path>,
+        record: &ModuleBundleRecord,
+    ) -> Option<Self> {
         if !record.tree.unchanged(path) {
             return None;
         }
@@ -243,7 +257,10 @@ impl Bundle {
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
             modules: Arc::new(OnceLock::new()),
-            unread_module_root: Some(record.tree.root.clone()),
+            unread: Some(UnreadModules {
+                requested_root: root.map(Path::to_path_buf),
+                root: record.tree.root.clone(),
+            }),
             recorded: true,
         })
     }
@@ -294,7 +311,7 @@ impl Bundle {
 
     /// Whether this is a classic script or an ES module graph.
     pub fn format(&self) -> BundleFormat {
-        if self.modules.get().is_some() || self.unread_module_root.is_some() {
+        if self.modules.get().is_some() || self.unread.is_some() {
             BundleFormat::Module
         } else {
             BundleFormat::Script
@@ -316,10 +333,10 @@ impl Bundle {
         if let Some(files) = self.modules() {
             return Ok(Some(files));
         }
-        let (Some(root), Some(path)) = (&self.unread_module_root, &self.path) else {
+        let (Some(unread), Some(path)) = (&self.unread, &self.path) else {
             return Ok(None);
         };
-        let files = ModuleFiles::from_entry_file(path, Some(root))?;
+        let files = ModuleFiles::from_entry_file(path, unread.requested_root.as_deref())?;
         if files.content_hash() != self.content_hash {
             return Err(Error::Invalid(format!(
                 "bundle `{}` changed while it was being loaded; retry",
@@ -335,7 +352,7 @@ impl Bundle {
         match self.modules() {
             Some(files) if !files.root.as_os_str().is_empty() => Some(&files.root),
             Some(_) => None,
-            None => self.unread_module_root.as_deref(),
+            None => self.unread.as_ref().map(|unread| unread.root.as_path()),
         }
     }
 
@@ -368,7 +385,7 @@ impl Bundle {
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
             modules: Arc::new(OnceLock::new()),
-            unread_module_root: None,
+            unread: None,
             recorded: false,
         })
     }
@@ -399,7 +416,7 @@ impl Bundle {
                     source: Arc::new(OnceLock::new()),
                     path: Some(path.to_path_buf()),
                     modules: Arc::new(OnceLock::new()),
-                    unread_module_root: None,
+                    unread: None,
                     recorded: true,
                 };
                 return Ok((bundle, None));
@@ -437,7 +454,9 @@ impl Bundle {
         script_record: Option<&BundleRecord>,
     ) -> Result<(Self, Option<FreshRecord>)> {
         if format != BundleFormat::Script {
-            if let Some(bundle) = module_record.and_then(|r| Self::from_module_record(path, r)) {
+            if let Some(bundle) =
+                module_record.and_then(|r| Self::from_module_record(path, root, r))
+            {
                 return Ok((bundle, None));
             }
         }
