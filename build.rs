@@ -34,7 +34,7 @@ fn main() {
         };
         writeln!(
             out,
-            "    Polyfill {{ name: {name:?}, source: include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/js/{name}\")), lazy: {lazy}, code: &v8::String::create_external_onebyte_const(concat!(\"(function (host, internals) {{\", include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/js/{name}\")), \"\\n}})\").as_bytes()) }},"
+            "    {{ const WRAPPED: &str = concat!(\"(function (host, internals) {{\", include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/src/js/{name}\")), \"\\n}})\"); Polyfill {{ name: {name:?}, source: unwrapped(WRAPPED), lazy: {lazy}, code: &v8::String::create_external_onebyte_const(WRAPPED.as_bytes()) }} }},"
         )
         .unwrap();
     }

@@ -123,6 +123,40 @@ impl Polyfill {
     }
 }
 
+/// The source inside a polyfill's `(function (host, internals) {` … `\n})` wrapper: a slice of
+/// the wrapped text, so the binary holds each polyfill once (at compile time; a text that is not
+/// wrapped so does not compile).
+const fn unwrapped(wrapped: &'static str) -> &'static str {
+    const PREFIX: &str = "(function (host, internals) {";
+    const SUFFIX: &str = "\n})";
+    let bytes = wrapped.as_bytes();
+    let (head, rest) = bytes.split_at(PREFIX.len());
+    let (inner, tail) = rest.split_at(rest.len() - SUFFIX.len());
+    assert!(
+        same_bytes(head, PREFIX.as_bytes()) && same_bytes(tail, SUFFIX.as_bytes()),
+        "a polyfill is not wrapped as expected"
+    );
+    match std::str::from_utf8(inner) {
+        Ok(source) => source,
+        Err(_) => panic!("a polyfill is not UTF-8"),
+    }
+}
+
+/// `a == b`, in a `const fn`.
+const fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 include!(concat!(env!("OUT_DIR"), "/polyfills.rs"));
 
 /// A built-in ES module every module bundle can import (`src/js/modules/`).
