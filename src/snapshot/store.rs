@@ -245,7 +245,8 @@ impl SnapshotStore {
         hasher.update(absolute(path).as_os_str().as_encoded_bytes());
         let suffix = match module_root {
             None if forced_script => "script.record",
-            None => "record",
+            // Not `.record`, which a binary before the forced-script split wrote for both.
+            None => "auto.record",
             Some(root) => {
                 hasher.update(b"\0module root\0");
                 if let Some(root) = root {
