@@ -19,6 +19,8 @@ import http from "node:http";
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
+import { RESOLVERS as MARKERS, PENDING } from "../src/cli/rex_markers.mjs";
+
 function option(name, envName, fallback) {
   const i = process.argv.indexOf(name);
   if (i !== -1 && process.argv[i + 1] !== undefined) return process.argv[i + 1];
@@ -81,21 +83,6 @@ if (cluster.isPrimary) {
   process.browser = true; // as in coldstart: no Node-only paths in browser-platform bundles
   vm.runInThisContext(readFileSync(bundlePath, "utf8"), { filename: bundlePath.split("/").pop() });
 
-  // As node_runner.mjs.
-  const MARKERS = {
-    __REX_ASYNC__: "__rex_resolve_gssp",
-    __REX_GSP_ASYNC__: "__rex_resolve_gsp",
-    __REX_GSP_PATHS_ASYNC__: "__rex_resolve_static_paths",
-    __REX_API_ASYNC__: "__rex_resolve_api",
-    __REX_APP_ROUTE_ASYNC__: "__rex_resolve_app_route",
-    __REX_MW_ASYNC__: "__rex_resolve_middleware",
-    __REX_MCP_ASYNC__: "__rex_resolve_mcp",
-  };
-  const PENDING = {
-    __REX_RSC_ASYNC__: ["__rex_resolve_rsc_pending", "__rex_finalize_rsc_flight"],
-    __REX_RSC_HTML_ASYNC__: ["__rex_resolve_rsc_pending", "__rex_finalize_rsc_to_html"],
-    __REX_ACTION_ASYNC__: ["__rex_resolve_action_pending", "__rex_finalize_action"],
-  };
   const turn = () => new Promise((resolve) => si(resolve));
   const idle = async () => {
     do await turn(); while (pendingTimers > 0);

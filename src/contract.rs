@@ -270,6 +270,39 @@ pub(crate) fn is_page_not_found(error: &JsError) -> bool {
 mod tests {
     use super::*;
 
+    /// The Node oracles' table of async markers (`src/cli/rex_markers.mjs`) says what the typed
+    /// contract says: every marker, with its resolver, or its poll and finalizer.
+    #[test]
+    fn the_node_oracles_marker_table_matches_the_contract() {
+        let table = include_str!("cli/rex_markers.mjs");
+        let mut from_js: Vec<String> = table
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("__REX_"))
+            .map(|rest| {
+                let (marker, value) = rest.split_once(':').expect("`MARKER: value`");
+                let globals: Vec<&str> = value.split('"').skip(1).step_by(2).collect();
+                format!("__REX_{marker} {}", globals.join(" "))
+            })
+            .collect();
+        let mut from_contract: Vec<String> = Entry::ALL
+            .iter()
+            .filter_map(|entry| match entry.protocol() {
+                Protocol::Sync => None,
+                Protocol::Resolve { marker, resolver } => Some(format!("{marker} {resolver}")),
+                Protocol::Pending {
+                    marker,
+                    pending,
+                    finalize,
+                } => Some(format!("{marker} {pending} {finalize}")),
+            })
+            .collect();
+        for list in [&mut from_js, &mut from_contract] {
+            list.sort();
+            list.dedup();
+        }
+        assert_eq!(from_js, from_contract);
+    }
+
     #[test]
     fn names_round_trip_and_are_unique() {
         for entry in Entry::ALL {

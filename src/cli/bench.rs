@@ -19,6 +19,8 @@ use coldstart::Error;
 use super::BuildFlags;
 
 const NODE_RUNNER: &str = include_str!("node_runner.mjs");
+/// The contract's async markers `node_runner.mjs` imports (written beside it).
+const REX_MARKERS: &str = include_str!("rex_markers.mjs");
 
 /// Arguments of `bench`.
 #[derive(Debug, Args)]
@@ -104,8 +106,13 @@ fn compare_node(
     let dir = tempfile::tempdir()
         .map_err(|e| Error::io("cannot create temp dir", std::env::temp_dir(), e))?;
     let runner = dir.path().join("node_runner.mjs");
-    std::fs::write(&runner, NODE_RUNNER)
-        .map_err(|e| Error::io("cannot write node runner", &runner, e))?;
+    for (name, text) in [
+        ("node_runner.mjs", NODE_RUNNER),
+        ("rex_markers.mjs", REX_MARKERS),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).map_err(|e| Error::io("cannot write node runner", &path, e))?;
+    }
     let exe = std::env::current_exe()
         .map_err(|e| Error::Invalid(format!("cannot locate coldstart: {e}")))?;
     let bundle = args

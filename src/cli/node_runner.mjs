@@ -5,20 +5,8 @@
 import { readFileSync } from "node:fs";
 import vm from "node:vm";
 
-const MARKERS = {
-  __REX_ASYNC__: "__rex_resolve_gssp",
-  __REX_GSP_ASYNC__: "__rex_resolve_gsp",
-  __REX_GSP_PATHS_ASYNC__: "__rex_resolve_static_paths",
-  __REX_API_ASYNC__: "__rex_resolve_api",
-  __REX_APP_ROUTE_ASYNC__: "__rex_resolve_app_route",
-  __REX_MW_ASYNC__: "__rex_resolve_middleware",
-  __REX_MCP_ASYNC__: "__rex_resolve_mcp",
-};
-const PENDING = {
-  __REX_RSC_ASYNC__: ["__rex_resolve_rsc_pending", "__rex_finalize_rsc_flight"],
-  __REX_RSC_HTML_ASYNC__: ["__rex_resolve_rsc_pending", "__rex_finalize_rsc_to_html"],
-  __REX_ACTION_ASYNC__: ["__rex_resolve_action_pending", "__rex_finalize_action"],
-};
+import { RESOLVERS as MARKERS, PENDING } from "./rex_markers.mjs";
+
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 async function call(entry, args) {
