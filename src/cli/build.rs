@@ -19,7 +19,7 @@ pub struct BuildArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Delete all but the N newest snapshots afterwards (never current/previous).
+    /// Delete all but the N newest snapshots afterwards (never current/previous), and stale bundle records.
     #[arg(long, value_name = "N")]
     pub gc: Option<usize>,
     /// Make the built snapshot the store's current one.

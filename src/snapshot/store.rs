@@ -32,6 +32,9 @@ const PREVIOUS: &str = "PREVIOUS";
 const TEMP_PREFIX: &str = ".tmp-";
 /// The folder (in the writable directory) that holds bundle records.
 const BUNDLE_RECORDS: &str = "bundles";
+/// How long [`SnapshotStore::gc`] keeps a bundle record (records are written when a bundle is
+/// hashed, not when they are used: a bundle still served loses its record at most this often).
+pub const BUNDLE_RECORD_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A directory of snapshots.
 #[derive(Debug, Clone)]
@@ -64,6 +67,8 @@ pub struct GcReport {
     pub removed: Vec<PathBuf>,
     /// Snapshot files kept.
     pub kept: usize,
+    /// Bundle records deleted (see [`SnapshotStore::gc`]).
+    pub records_removed: usize,
 }
 
 impl SnapshotStore {
@@ -425,9 +430,12 @@ impl SnapshotStore {
         Ok(previous)
     }
 
-    /// Deletes all but the `keep_n` newest snapshots (never `CURRENT` or `PREVIOUS`), and temp
-    /// files older than ten minutes left by crashed writers. Mapped files stay valid for their
-    /// readers after deletion.
+    /// Deletes all but the `keep_n` newest snapshots (never `CURRENT` or `PREVIOUS`), temp files
+    /// older than ten minutes left by crashed writers, and bundle records that stand for nothing
+    /// any more: a module bundle's record whose entry file is gone, records in a format no
+    /// binary reads now, and any record written more than [`BUNDLE_RECORD_MAX_AGE`] ago (a
+    /// bundle whose record goes is hashed once more at its next start). Mapped files stay valid
+    /// for their readers after deletion.
     ///
     /// # Errors
     /// The directory cannot be listed.
@@ -468,6 +476,46 @@ impl SnapshotStore {
                 report.removed.push(path);
             }
         }
+        report.records_removed = self.gc_bundle_records();
         Ok(report)
+    }
+
+    /// The bundle-record part of [`SnapshotStore::gc`]: how many it deleted.
+    fn gc_bundle_records(&self) -> usize {
+        let Ok(entries) = fs::read_dir(self.dir.join(BUNDLE_RECORDS)) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| t.elapsed().unwrap_or_default())
+                .unwrap_or_default();
+            let old = age > BUNDLE_RECORD_MAX_AGE;
+            let stale = if name.starts_with(TEMP_PREFIX) {
+                age > Duration::from_secs(600)
+            } else if name.ends_with(".modules.record") {
+                // The entry path is the record's second line (`entry /abs/path`).
+                let entry_gone = fs::read_to_string(&path).ok().is_some_and(|text| {
+                    text.lines()
+                        .nth(1)
+                        .and_then(|line| line.strip_prefix("entry "))
+                        .is_some_and(|entry| !Path::new(entry).exists())
+                });
+                old || entry_gone
+            } else if name.ends_with(".auto.record") || name.ends_with(".script.record") {
+                old
+            } else {
+                // `<hash>.record`: both kinds of script record, before they were told apart.
+                name.ends_with(".record")
+            };
+            if stale && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
     }
 }

@@ -461,3 +461,83 @@ fn a_module_bundle_record_stands_only_for_the_untouched_tree() {
     assert!(!moved.hash_from_record(), "the entry resolves elsewhere");
     assert_eq!(moved.name(), "other.mjs");
 }
+
+/// `gc` deletes bundle records that stand for nothing any more — a module record whose entry is
+/// gone, a record in the format no binary reads now, one older than the maximum age, an
+/// abandoned temp file — and keeps the others (losing one only costs a re-hash).
+#[test]
+fn gc_removes_bundle_records_that_stand_for_nothing() {
+    use coldstart::bundle::BundleFormat;
+    use coldstart::snapshot::store::BUNDLE_RECORD_MAX_AGE;
+
+    let (_dir, store) = temp_store();
+    let folder = tempfile::tempdir().unwrap();
+    let kept_entry = folder.path().join("kept/worker.mjs");
+    let gone_entry = folder.path().join("gone/worker.mjs");
+    let script = folder.path().join("app.js");
+    for entry in [&kept_entry, &gone_entry] {
+        std::fs::create_dir_all(entry.parent().unwrap()).unwrap();
+        std::fs::write(
+            entry,
+            "export default { fetch: () => new Response('x') };\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(&script, SMALL_APP).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    for (path, format) in [
+        (&kept_entry, BundleFormat::Auto),
+        (&gone_entry, BundleFormat::Auto),
+        (&script, BundleFormat::Auto),
+    ] {
+        store.bundle(path, format, None).unwrap();
+    }
+    let records = store.dir().join("bundles");
+    let names = || -> std::collections::BTreeSet<String> {
+        std::fs::read_dir(&records)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names().len(), 3, "{:?}", names());
+    let legacy = records.join(format!("{}.record", "ab".repeat(32)));
+    std::fs::write(&legacy, "coldstart bundle v1 1 2 3 4 5 00").unwrap();
+    let abandoned = records.join(".tmp-abandoned");
+    std::fs::write(&abandoned, "partial").unwrap();
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&abandoned)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    std::fs::remove_dir_all(gone_entry.parent().unwrap()).unwrap();
+    let script_record = names()
+        .into_iter()
+        .find(|n| n.ends_with(".auto.record"))
+        .unwrap();
+    let before = names();
+
+    let report = store.gc(0).unwrap();
+    assert_eq!(report.records_removed, 3, "{:?} -> {:?}", before, names());
+    let after = names();
+    assert!(!legacy.exists() && !abandoned.exists());
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert!(after.contains(&script_record));
+    assert!(store
+        .bundle(&kept_entry, BundleFormat::Auto, None)
+        .unwrap()
+        .hash_from_record());
+
+    // A record past the maximum age goes too.
+    let too_old =
+        std::time::SystemTime::now() - BUNDLE_RECORD_MAX_AGE - std::time::Duration::from_secs(60);
+    std::fs::File::options()
+        .write(true)
+        .open(records.join(&script_record))
+        .unwrap()
+        .set_modified(too_old)
+        .unwrap();
+    assert_eq!(store.gc(0).unwrap().records_removed, 1);
+    assert!(!records.join(&script_record).exists());
+}
