@@ -172,13 +172,7 @@ fn gc_removes_stale_temp_files_only() {
     for path in [&stale, &fresh] {
         std::fs::write(path, b"partial").unwrap();
     }
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    set_age(&stale, std::time::Duration::from_secs(3600));
     store.gc(0).unwrap();
     assert!(
         !stale.exists(),
@@ -504,13 +498,7 @@ fn gc_removes_bundle_records_that_stand_for_nothing() {
     std::fs::write(&legacy, "coldstart bundle v1 1 2 3 4 5 00").unwrap();
     let abandoned = records.join(".tmp-abandoned");
     std::fs::write(&abandoned, "partial").unwrap();
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&abandoned)
-        .unwrap()
-        .set_modified(old)
-        .unwrap();
+    set_age(&abandoned, std::time::Duration::from_secs(3600));
     std::fs::remove_dir_all(gone_entry.parent().unwrap()).unwrap();
     let script_record = names()
         .into_iter()
@@ -530,14 +518,20 @@ fn gc_removes_bundle_records_that_stand_for_nothing() {
         .hash_from_record());
 
     // A record past the maximum age goes too.
-    let too_old =
-        std::time::SystemTime::now() - BUNDLE_RECORD_MAX_AGE - std::time::Duration::from_secs(60);
-    std::fs::File::options()
-        .write(true)
-        .open(records.join(&script_record))
-        .unwrap()
-        .set_modified(too_old)
-        .unwrap();
+    set_age(
+        &records.join(&script_record),
+        BUNDLE_RECORD_MAX_AGE + std::time::Duration::from_secs(60),
+    );
     assert_eq!(store.gc(0).unwrap().records_removed, 1);
     assert!(!records.join(&script_record).exists());
+}
+
+/// Sets `path`'s modification time `age` in the past.
+fn set_age(path: &std::path::Path, age: std::time::Duration) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - age)
+        .unwrap();
 }
