@@ -118,6 +118,11 @@ impl ModuleBundleRecord {
         Some(out)
     }
 
+    /// The entry file the record was made for (resolved).
+    pub fn entry_path(&self) -> &Path {
+        &self.tree.entry
+    }
+
     /// Parses [`ModuleBundleRecord::encode`]'s form; `None` for anything else.
     pub fn decode(text: &str) -> Option<ModuleBundleRecord> {
         let mut lines = text.lines();
@@ -407,18 +412,8 @@ impl Bundle {
         let path = path.as_ref();
         let identity = || std::fs::metadata(path).ok().map(|m| FileIdentity::of(&m));
         let before = identity();
-        if let (Some(record), Some(now)) = (record, before) {
-            if format != BundleFormat::Module && record.0.identity == now {
-                let bundle = Bundle {
-                    name: file_name(path),
-                    len: now.len(),
-                    content_hash: record.0.hash,
-                    source: Arc::new(OnceLock::new()),
-                    path: Some(path.to_path_buf()),
-                    modules: Arc::new(OnceLock::new()),
-                    unread: None,
-                    recorded: true,
-                };
+        if format != BundleFormat::Module {
+            if let Some(bundle) = record.and_then(|record| Self::from_script_record(path, record)) {
                 return Ok((bundle, None));
             }
         }
@@ -437,6 +432,22 @@ impl Bundle {
             _ => None,
         };
         Ok((bundle, fresh))
+    }
+
+    /// The script bundle `record` stands for, when the file at `path` is still the one it saw;
+    /// `None` otherwise.
+    fn from_script_record(path: &Path, record: &BundleRecord) -> Option<Self> {
+        let now = FileIdentity::of(&std::fs::metadata(path).ok()?);
+        (record.0.identity == now).then(|| Bundle {
+            name: file_name(path),
+            len: now.len(),
+            content_hash: record.0.hash,
+            source: Arc::new(OnceLock::new()),
+            path: Some(path.to_path_buf()),
+            modules: Arc::new(OnceLock::new()),
+            unread: None,
+            recorded: true,
+        })
     }
 
     /// A bundle file through the records a store keeps of it: a module bundle whose
@@ -460,27 +471,23 @@ impl Bundle {
                 return Ok((bundle, None));
             }
         }
+        if format != BundleFormat::Module {
+            // A script whose record holds is neither sniffed nor read.
+            if let Some(bundle) = script_record.and_then(|r| Self::from_script_record(path, r)) {
+                return Ok((bundle, None));
+            }
+        }
         let module = match format {
             BundleFormat::Script => false,
             BundleFormat::Module => true,
-            BundleFormat::Auto => {
-                // A script whose record holds needs no sniffing either.
-                if let (Some(record), Ok(meta)) = (script_record, std::fs::metadata(path)) {
-                    if record.0.identity == FileIdentity::of(&meta) {
-                        let (bundle, _) =
-                            Self::from_file_recorded(path, format, root, Some(record))?;
-                        return Ok((bundle, None));
-                    }
-                }
-                crate::module_files::looks_like_module(path)?
-            }
+            BundleFormat::Auto => crate::module_files::looks_like_module(path)?,
         };
         if module {
             let (bundle, fresh) = Self::from_module_file_traced(path, root)?;
             return Ok((bundle, fresh.map(FreshRecord::Modules)));
         }
-        let (bundle, fresh) =
-            Self::from_file_recorded(path, BundleFormat::Script, root, script_record)?;
+        // Its record (if any) did not hold: read and hash.
+        let (bundle, fresh) = Self::from_file_recorded(path, BundleFormat::Script, root, None)?;
         Ok((bundle, fresh.map(FreshRecord::Script)))
     }
 

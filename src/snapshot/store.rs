@@ -30,6 +30,8 @@ pub const DEFAULT_STORE_DIR: &str = "snapshots";
 const CURRENT: &str = "CURRENT";
 const PREVIOUS: &str = "PREVIOUS";
 const TEMP_PREFIX: &str = ".tmp-";
+/// How old a temp file must be for [`SnapshotStore::gc`] to take it for a crashed writer's.
+const TEMP_FILE_MAX_AGE: Duration = Duration::from_secs(600);
 /// The folder (in the writable directory) that holds bundle records.
 const BUNDLE_RECORDS: &str = "bundles";
 /// How long [`SnapshotStore::gc`] keeps a bundle record (records are written when a bundle is
@@ -456,7 +458,7 @@ impl SnapshotStore {
                 .and_then(|m| m.modified())
                 .unwrap_or(SystemTime::UNIX_EPOCH);
             if name.starts_with(TEMP_PREFIX) {
-                if modified.elapsed().unwrap_or_default() > Duration::from_secs(600) {
+                if modified.elapsed().unwrap_or_default() > TEMP_FILE_MAX_AGE {
                     let _ = fs::remove_file(entry.path());
                 }
                 continue;
@@ -496,16 +498,14 @@ impl SnapshotStore {
                 .unwrap_or_default();
             let old = age > BUNDLE_RECORD_MAX_AGE;
             let stale = if name.starts_with(TEMP_PREFIX) {
-                age > Duration::from_secs(600)
+                age > TEMP_FILE_MAX_AGE
             } else if name.ends_with(".modules.record") {
-                // The entry path is the record's second line (`entry /abs/path`).
-                let entry_gone = fs::read_to_string(&path).ok().is_some_and(|text| {
-                    text.lines()
-                        .nth(1)
-                        .and_then(|line| line.strip_prefix("entry "))
-                        .is_some_and(|entry| !Path::new(entry).exists())
-                });
-                old || entry_gone
+                // Unreadable, malformed, or for an entry that is gone.
+                let usable = fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| ModuleBundleRecord::decode(&text))
+                    .is_some_and(|record| record.entry_path().exists());
+                old || !usable
             } else if name.ends_with(".auto.record") || name.ends_with(".script.record") {
                 old
             } else {

@@ -457,7 +457,7 @@ fn a_module_bundle_record_stands_only_for_the_untouched_tree() {
 }
 
 /// `gc` deletes bundle records that stand for nothing any more — a module record whose entry is
-/// gone, a record in the format no binary reads now, one older than the maximum age, an
+/// gone or that does not parse, a record in the format no binary reads now, one older than the maximum age, an
 /// abandoned temp file — and keeps the others (losing one only costs a re-hash).
 #[test]
 fn gc_removes_bundle_records_that_stand_for_nothing() {
@@ -496,6 +496,8 @@ fn gc_removes_bundle_records_that_stand_for_nothing() {
     assert_eq!(names().len(), 3, "{:?}", names());
     let legacy = records.join(format!("{}.record", "ab".repeat(32)));
     std::fs::write(&legacy, "coldstart bundle v1 1 2 3 4 5 00").unwrap();
+    let malformed = records.join(format!("{}.modules.record", "cd".repeat(32)));
+    std::fs::write(&malformed, "coldstart module bundle v1 garbage").unwrap();
     let abandoned = records.join(".tmp-abandoned");
     std::fs::write(&abandoned, "partial").unwrap();
     set_age(&abandoned, std::time::Duration::from_secs(3600));
@@ -507,9 +509,9 @@ fn gc_removes_bundle_records_that_stand_for_nothing() {
     let before = names();
 
     let report = store.gc(0).unwrap();
-    assert_eq!(report.records_removed, 3, "{:?} -> {:?}", before, names());
+    assert_eq!(report.records_removed, 4, "{:?} -> {:?}", before, names());
     let after = names();
-    assert!(!legacy.exists() && !abandoned.exists());
+    assert!(!legacy.exists() && !abandoned.exists() && !malformed.exists());
     assert_eq!(after.len(), 2, "{after:?}");
     assert!(after.contains(&script_record));
     assert!(store
