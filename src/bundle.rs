@@ -383,16 +383,27 @@ impl Bundle {
             hasher.update(&buffer[..n]);
             len += n as u64;
         }
-        Ok(Bundle {
+        Ok(Self::script_file(
+            path,
+            len,
+            *hasher.finalize().as_bytes(),
+            false,
+        ))
+    }
+
+    /// A classic-script bundle file of `len` bytes hashing to `content_hash`, its source read on
+    /// first need; `recorded` when the hash came from a [`BundleRecord`].
+    fn script_file(path: &Path, len: u64, content_hash: [u8; 32], recorded: bool) -> Self {
+        Bundle {
             name: file_name(path),
             len,
-            content_hash: *hasher.finalize().as_bytes(),
+            content_hash,
             source: Arc::new(OnceLock::new()),
             path: Some(path.to_path_buf()),
             modules: Arc::new(OnceLock::new()),
             unread: None,
-            recorded: false,
-        })
+            recorded,
+        }
     }
 
     /// [`Bundle::from_file_as`] that trusts `record`: a script file whose identity still matches
@@ -438,16 +449,7 @@ impl Bundle {
     /// `None` otherwise.
     fn from_script_record(path: &Path, record: &BundleRecord) -> Option<Self> {
         let now = FileIdentity::of(&std::fs::metadata(path).ok()?);
-        (record.0.identity == now).then(|| Bundle {
-            name: file_name(path),
-            len: now.len(),
-            content_hash: record.0.hash,
-            source: Arc::new(OnceLock::new()),
-            path: Some(path.to_path_buf()),
-            modules: Arc::new(OnceLock::new()),
-            unread: None,
-            recorded: true,
-        })
+        (record.0.identity == now).then(|| Self::script_file(path, now.len(), record.0.hash, true))
     }
 
     /// A bundle file through the records a store keeps of it: a module bundle whose
