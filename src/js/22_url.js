@@ -49,7 +49,7 @@ function percentDecodeBytes(bytes) {
   const out = [];
   for (let i = 0; i < bytes.length; i++) {
     const b = bytes[i];
-    if (b === 0x25 && i + 2 < bytes.length && isHexByte(bytes[i + 1]) && isHexByte(bytes[i + 2])) {
+    if (b === 0x25 && i + 2 < bytes.length && isAsciiHexDigit(bytes[i + 1]) && isAsciiHexDigit(bytes[i + 2])) {
       out.push(parseInt(String.fromCharCode(bytes[i + 1], bytes[i + 2]), 16));
       i += 2;
     } else {
@@ -58,7 +58,6 @@ function percentDecodeBytes(bytes) {
   }
   return new Uint8Array(out);
 }
-const isHexByte = (b) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
 const utf8Decode = (bytes) => new TextDecoder().decode(bytes);
 
 // ---------------------------------------------------------------------------------------------
@@ -226,8 +225,8 @@ function parseIPv6(input) {
           if (at(i) === 0x2e && numbersSeen < 4) i++;
           else return null;
         }
-        if (!(at(i) >= 0x30 && at(i) <= 0x39)) return null;
-        while (at(i) >= 0x30 && at(i) <= 0x39) {
+        if (!isAsciiDigit(at(i))) return null;
+        while (isAsciiDigit(at(i))) {
           const number = at(i) - 0x30;
           if (ipv4Piece === null) ipv4Piece = number;
           else if (ipv4Piece === 0) return null;
@@ -353,7 +352,7 @@ function domainToASCII(domain) {
 }
 
 function parseOpaqueHost(input) {
-  if (/[\x00\t\n\r #/:<>?@[\\\]^|]/.test(input)) return null;
+  if (FORBIDDEN_HOST.test(input)) return null;
   return percentEncodeString(input, c0Control);
 }
 
