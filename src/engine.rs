@@ -73,9 +73,10 @@ pub enum Seeds {
     /// From the operating system, as V8 does by default: for every process that runs requests.
     #[default]
     Random,
-    /// One fixed seed for every generator (V8's `--random-seed`), and V8's predictable mode
+    /// One fixed seed for every generator (V8's `--random-seed`), V8's predictable mode
     /// (`--predictable`: no background compilation or marking whose timing would show in the
-    /// heap; V8 leaves both flags out of the hash that code caches are checked against): for
+    /// heap; V8 leaves both flags out of the hash that code caches are checked against), and a
+    /// counted `performance` clock in snapshot builds (0, then 1 µs more per read): for
     /// processes that only build snapshots. Never serve from such a process: its `Math.random`
     /// sequence, identity hashes and heap layout are the same in every run, and its V8 does
     /// everything on one thread.
@@ -207,6 +208,11 @@ impl Engine {
     /// blake3 of [`Engine::v8_flags`].
     pub fn flags_hash(&self) -> [u8; 32] {
         self.inner.flags_hash
+    }
+
+    /// Where this process's V8 seeds come from ([`Seeds`]).
+    pub fn seeds(&self) -> Seeds {
+        self.inner.seeds
     }
 
     /// The V8 version string, e.g. `13.7.152.14-rusty` (a constant: V8 need not be running).

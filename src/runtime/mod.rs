@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 
 use crate::polyfills::{BUILTIN_MODULES, POLYFILLS};
 
+pub(crate) mod clock;
 pub mod console;
 pub mod crypto;
 pub mod fetch;

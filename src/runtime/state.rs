@@ -4,8 +4,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use super::clock::Clock;
 use super::net_policy::FetchPolicy;
 use super::ops::Ops;
 use super::timer_queue::Timers;
@@ -44,10 +44,9 @@ impl RuntimeOptions {
 
 /// Mutable state native callbacks share within one isolate.
 pub struct IsolateState {
-    /// When this isolate was created or restored (`performance.now()` origin).
-    pub(crate) started: Instant,
-    /// `started` as milliseconds since the Unix epoch (`performance.timeOrigin`).
-    pub(crate) time_origin_ms: f64,
+    /// What `performance` reads: the process's clocks from when this isolate was created or
+    /// restored, or a build's counted clock.
+    pub(crate) clock: Clock,
     /// Armed timers.
     pub(crate) timers: Timers,
     /// Host I/O in flight (fetch).
@@ -80,13 +79,8 @@ impl IsolateState {
                 })
                 .ok()
         });
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs_f64() * 1000.0)
-            .unwrap_or(0.0);
         IsolateState {
-            started: Instant::now(),
-            time_origin_ms: now,
+            clock: Clock::real(),
             timers: Timers::default(),
             ops: Ops::new(),
             fs_root,

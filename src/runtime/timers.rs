@@ -19,8 +19,7 @@ pub(super) fn declarations() -> Vec<HostFn> {
 }
 
 fn now(scope: &mut v8::HandleScope, _args: v8::FunctionCallbackArguments, mut rv: v8::ReturnValue) {
-    let started = state::get(scope).borrow().started;
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let ms = state::get(scope).borrow_mut().clock.now_ms();
     rv.set(v8::Number::new(scope, ms).into());
 }
 
@@ -29,7 +28,7 @@ fn time_origin(
     _args: v8::FunctionCallbackArguments,
     mut rv: v8::ReturnValue,
 ) {
-    let origin = state::get(scope).borrow().time_origin_ms;
+    let origin = state::get(scope).borrow().clock.time_origin_ms();
     rv.set(v8::Number::new(scope, origin).into());
 }
 

@@ -10,7 +10,7 @@ use super::format::{hex, Header, Metadata, FORMAT_VERSION};
 use super::hygiene::HygieneReport;
 use crate::bundle::Bundle;
 use crate::contract::Entry;
-use crate::engine::{Engine, ENGINE_VERSION};
+use crate::engine::{Engine, Seeds, ENGINE_VERSION};
 use crate::error::{Error, JsError, Result};
 use crate::external_source::{self, ExternalSources, SourceStrings};
 use crate::isolate::bootstrap::{
@@ -24,6 +24,7 @@ use crate::isolate::{
     DEFAULT_BUILD_HEAP_MB,
 };
 use crate::polyfills::polyfills_hash;
+use crate::runtime::clock::Clock;
 use crate::runtime::{self, state, IsolateState, RuntimeOptions};
 use crate::ssr::{SsrConfig, SsrIsolate};
 
@@ -298,7 +299,13 @@ impl<'a> SnapshotBuilder<'a> {
         creator.set_microtasks_policy(v8::MicrotasksPolicy::Explicit);
         creator.set_promise_reject_callback(promise_reject_callback);
         creator.set_host_import_module_dynamically_callback(import_dynamically);
-        let state = state::install(&mut creator, IsolateState::new(&RuntimeOptions::default()));
+        let mut build_state = IsolateState::new(&RuntimeOptions::default());
+        if engine.seeds() == Seeds::Fixed {
+            // What bundle code keeps of `performance.now()` at load is then the same in every
+            // build (`runtime::clock`).
+            build_state.clock = Clock::counted();
+        }
+        let state = state::install(&mut creator, build_state);
         LIVE_PROMISES.with(|c| c.set(0));
         creator.set_promise_hook(count_promises);
 
