@@ -20,11 +20,21 @@ fn main() {
         })
         .collect();
     names.sort();
+    // blake3 over every embedded JS file (the polyfills in evaluation order, then the built-in
+    // modules' files by name), each as its name, length and text: the part of every snapshot key
+    // that stands for the polyfills, computed here instead of at every start.
+    let mut sources_hash = blake3::Hasher::new();
+    let mut hash_file = |name: &str, source: &str| {
+        sources_hash.update(name.as_bytes());
+        sources_hash.update(&(source.len() as u64).to_le_bytes());
+        sources_hash.update(source.as_bytes());
+    };
     let mut out = String::from(
         "/// Built-in polyfills, in evaluation order.\npub static POLYFILLS: &[Polyfill] = &[\n",
     );
     for name in &names {
         let source = std::fs::read_to_string(dir.join(name)).expect("read polyfill");
+        hash_file(name, &source);
         let lazy = match directive(&source, "lazy-globals") {
             Some(globals) => format!(
                 "Some(Lazy {{ globals: &{globals:?}, internals: &{:?} }})",
@@ -39,6 +49,28 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
+    let modules = dir.join("modules");
+    let mut module_files: Vec<String> = std::fs::read_dir(&modules)
+        .expect("src/js/modules exists")
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".js"))
+        .collect();
+    module_files.sort();
+    for name in &module_files {
+        let source = std::fs::read_to_string(modules.join(name)).expect("read built-in module");
+        hash_file(&format!("modules/{name}"), &source);
+    }
+    writeln!(
+        out,
+        "/// blake3 over every embedded JS file, computed when the binary was built (`build.rs`).\n\
+         const EMBEDDED_JS_HASH: [u8; 32] = {:?};\n\
+         /// The built-in modules' files the hash covers, by name.\n\
+         #[cfg(test)]\n\
+         const EMBEDDED_MODULE_FILES: &[&str] = &{module_files:?};",
+        sources_hash.finalize().as_bytes()
+    )
+    .unwrap();
     let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("polyfills.rs");
     std::fs::write(dest, out).expect("write polyfill list");
 }

@@ -188,19 +188,15 @@ pub static BUILTIN_MODULES: &[BuiltinModule] = &[
     builtin_module!("node:events", "js/modules/node_events.js"),
 ];
 
-/// blake3 over every polyfill's and built-in module's name and source, in order (part of the
-/// snapshot key).
+/// The part of every snapshot key that stands for the polyfills and built-in modules: the hash
+/// of every embedded JS file's name and text (computed when the binary is built), and each
+/// built-in module's specifier.
 pub fn polyfills_hash() -> [u8; 32] {
     let mut hasher = blake3::Hasher::new();
-    for p in POLYFILLS {
-        hasher.update(p.name.as_bytes());
-        hasher.update(&(p.source.len() as u64).to_le_bytes());
-        hasher.update(p.source.as_bytes());
-    }
+    hasher.update(&EMBEDDED_JS_HASH);
     for builtin in BUILTIN_MODULES {
+        hasher.update(&(builtin.name.len() as u64).to_le_bytes());
         hasher.update(builtin.name.as_bytes());
-        hasher.update(&(builtin.source.len() as u64).to_le_bytes());
-        hasher.update(builtin.source.as_bytes());
     }
     *hasher.finalize().as_bytes()
 }
@@ -208,6 +204,37 @@ pub fn polyfills_hash() -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The build-time hash covers exactly what is embedded: every polyfill (by construction:
+    /// `build.rs` lists them from the same files) and every built-in module's source.
+    #[test]
+    fn the_embedded_js_hash_covers_every_embedded_source() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/js");
+        let mut hasher = blake3::Hasher::new();
+        let mut hash_file = |name: &str, source: &str| {
+            hasher.update(name.as_bytes());
+            hasher.update(&(source.len() as u64).to_le_bytes());
+            hasher.update(source.as_bytes());
+        };
+        for polyfill in POLYFILLS {
+            hash_file(polyfill.name, polyfill.source);
+        }
+        let mut embedded = Vec::new();
+        for name in EMBEDDED_MODULE_FILES {
+            let source = std::fs::read_to_string(format!("{dir}/modules/{name}")).unwrap();
+            hash_file(&format!("modules/{name}"), &source);
+            embedded.push(source);
+        }
+        assert_eq!(*hasher.finalize().as_bytes(), EMBEDDED_JS_HASH);
+        assert_eq!(BUILTIN_MODULES.len(), EMBEDDED_MODULE_FILES.len());
+        for builtin in BUILTIN_MODULES {
+            assert!(
+                embedded.iter().any(|source| source == builtin.source),
+                "{} is not among the hashed files",
+                builtin.name
+            );
+        }
+    }
 
     fn lazy_files_named_in(source: &str) -> Vec<&'static str> {
         Polyfill::lazy_named_in([source])
