@@ -221,6 +221,33 @@ fn a_restarted_pool_resumes_from_the_last_good_snapshot() {
     assert!(error.to_string().contains("never worked"));
 }
 
+/// Workers restore their first isolates one after another; requests sent before all of them are
+/// ready go to those that are, and every worker still comes up.
+#[test]
+fn requests_at_start_up_are_answered_while_workers_come_up_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 3;
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
+    let burst: Vec<_> = (0..12)
+        .map(|i| {
+            let pool = pool.clone();
+            std::thread::spawn(move || render(&pool, &format!("/page{i}")))
+        })
+        .collect();
+    for (i, request) in burst.into_iter().enumerate() {
+        let body = request.join().unwrap().unwrap();
+        assert!(body.contains(&format!("/page{i}")), "{body}");
+    }
+    wait_ready(&pool);
+    let created = pool
+        .stats()
+        .isolates_created
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(created, 3);
+}
+
 #[test]
 fn a_full_pool_reports_overload_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();
