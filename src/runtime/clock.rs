@@ -11,7 +11,8 @@
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// How far a [`Clock::Counted`] advances per read, in milliseconds: a loop waiting for the clock
-/// to move still ends (within the build's deadline), and the values stay exact in an `f64`.
+/// to move still ends (within the build's deadline). Timers are not affected: they run on the
+/// process's monotonic clock in every isolate.
 pub(crate) const COUNTED_STEP_MS: f64 = 0.001;
 
 /// What `performance` reads (see the module documentation).
