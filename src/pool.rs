@@ -175,7 +175,6 @@ struct Shared {
     config: PoolConfig,
     store: SnapshotStore,
     reload_lock: Mutex<()>,
-    ready_workers: AtomicUsize,
     /// Workers whose first restore is over (made or failed): worker `i` starts its own once `i`
     /// are, see [`FirstRestores`].
     first_restores: FirstRestores,
@@ -313,7 +312,6 @@ impl IsolatePool {
             stats: PoolStats::default(),
             store,
             reload_lock: Mutex::new(()),
-            ready_workers: AtomicUsize::new(0),
             first_restores: FirstRestores::default(),
             config: config.clone(),
             source: Mutex::new(source),
@@ -344,7 +342,10 @@ impl IsolatePool {
 
     /// Number of workers whose first isolate is ready.
     pub fn ready_workers(&self) -> usize {
-        self.shared.ready_workers.load(Ordering::SeqCst)
+        self.workers
+            .iter()
+            .filter(|worker| worker.ready.load(Ordering::SeqCst))
+            .count()
     }
 
     /// The generation being served.
@@ -1057,7 +1058,6 @@ fn worker_loop(
     ready: Arc<AtomicBool>,
 ) {
     let mut isolate: Option<(u64, SsrIsolate)> = None;
-    let mut announced_ready = false;
     let mut dirty = false;
     shared.first_restores.wait_for(index);
     let mut first_turn = FirstRestoreTurn(Some(&shared.first_restores));
@@ -1095,11 +1095,7 @@ fn worker_loop(
                         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                     isolate = Some((generation.number, iso));
                     dirty = false;
-                    if !announced_ready {
-                        announced_ready = true;
-                        ready.store(true, Ordering::SeqCst);
-                        shared.ready_workers.fetch_add(1, Ordering::SeqCst);
-                    }
+                    ready.store(true, Ordering::SeqCst);
                 }
                 Err(Error::Snapshot(refusal))
                     if matches!(*refusal, SnapshotError::ChangedOnDisk { .. }) =>
