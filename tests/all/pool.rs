@@ -248,6 +248,41 @@ fn requests_at_start_up_are_answered_while_workers_come_up_one_by_one() {
     assert_eq!(created, 3);
 }
 
+/// Workers restore their first isolates one after another, so the restores' durations never
+/// overlap: together they take no longer than the pool took from its start to its last worker
+/// being ready. (Restoring side by side, three restores overlap and add up to about three times
+/// that.)
+#[test]
+fn workers_restore_their_first_isolates_one_after_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 3;
+    // The snapshot is built (and stored) by a first pool, so the second only maps it.
+    let built = IsolatePool::start(&engine(), &bundle, cfg.clone()).unwrap();
+    wait_ready(&built);
+    drop(built);
+    let started = Instant::now();
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
+    while pool.ready_workers() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "workers never became ready"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    let until_ready = started.elapsed();
+    let restoring = Duration::from_micros(
+        pool.stats()
+            .isolate_create_micros
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
+    assert!(
+        restoring <= until_ready,
+        "three restores took {restoring:?} together within {until_ready:?}: they overlapped"
+    );
+}
+
 #[test]
 fn a_full_pool_reports_overload_instead_of_blocking() {
     let dir = tempfile::tempdir().unwrap();
