@@ -95,4 +95,49 @@ fn link_options() {
     if target == "x86_64-unknown-linux-gnu" && std::env::var_os("COLDSTART_NO_RELR").is_none() {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    startup_symbol_order(&target);
+}
+
+/// Lay out the functions a cold process runs before its first response side by side at the start
+/// of `.text` (`link/startup-symbols.txt`, made by `scripts/startup-symbols.sh`): they are a few
+/// MB of the binary's 30 MB of code, scattered, so a cold start mapped thousands of code pages it
+/// never ran (the kernel maps 16 pages around each fault). lld reads the list; rustc links with
+/// its own lld by default on this target since 1.90. `COLDSTART_NO_SYMBOL_ORDER` turns it off
+/// (e.g. for a build that chooses another linker).
+fn startup_symbol_order(target: &str) {
+    println!("cargo:rerun-if-env-changed=COLDSTART_NO_SYMBOL_ORDER");
+    println!("cargo:rerun-if-changed=link/startup-symbols.txt");
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("link/startup-symbols.txt");
+    if target != "x86_64-unknown-linux-gnu"
+        || std::env::var_os("COLDSTART_NO_SYMBOL_ORDER").is_some()
+        || !list.is_file()
+        || !rustc_links_with_lld()
+    {
+        return;
+    }
+    println!(
+        "cargo:rustc-link-arg-bins=-Wl,--symbol-ordering-file={}",
+        list.display()
+    );
+    // Names the binary no longer has (the list is older than the code) are skipped, quietly.
+    println!("cargo:rustc-link-arg-bins=-Wl,--no-warn-symbol-ordering");
+}
+
+/// True when the compiler building this crate links x86-64 Linux binaries with lld by default
+/// (rustc 1.90 and later).
+fn rustc_links_with_lld() -> bool {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let Ok(output) = std::process::Command::new(rustc).arg("--version").output() else {
+        return false;
+    };
+    // "rustc 1.95.0 (59807616e 2026-04-14)"
+    let version = String::from_utf8_lossy(&output.stdout);
+    let mut numbers = version
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("")
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
+    (major, minor) >= (1, 90)
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, a module per topic (as wasmtime does).
 
 mod bin;
+mod binary_layout;
 mod cli;
 mod cli_flags;
 mod common;
