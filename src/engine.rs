@@ -10,6 +10,7 @@
 //! The library never reads the environment: the `coldstart` binary maps `--v8-flags` /
 //! `COLDSTART_V8_FLAGS` into [`EngineConfig`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use crate::error::{Error, Result};
@@ -119,6 +120,9 @@ static IDENTITY: OnceLock<Identity> = OnceLock::new();
 /// for an initialisation in progress on another thread.
 static PLATFORM: OnceLock<()> = OnceLock::new();
 static INIT_LOCK: Mutex<()> = Mutex::new(());
+/// Set by the first [`Engine::init_in_background`], so a second call does not start another
+/// thread that would only wait for the first.
+static INIT_THREAD: AtomicBool = AtomicBool::new(false);
 
 assert_send_sync!(Engine);
 
@@ -144,7 +148,7 @@ impl Engine {
     /// As [`Engine::init`].
     pub fn init_in_background(config: EngineConfig) -> Result<Engine> {
         let engine = Engine::configure(config)?;
-        if PLATFORM.get().is_none() {
+        if PLATFORM.get().is_none() && !INIT_THREAD.swap(true, Ordering::SeqCst) {
             let spawned = std::thread::Builder::new()
                 .name("v8-init".into())
                 .spawn(move || engine.ready());

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// `println!` that ends the program quietly (exit 0) when stdout was closed
 /// (`coldstart render ... | head`), instead of panicking.
 macro_rules! out {
@@ -23,6 +21,17 @@ macro_rules! out {
 mod cli;
 
 fn main() -> ExitCode {
+    // V8 starts before anything else when the command line leaves no doubt about its settings.
+    let early_engine = cli::start_engine_early();
+    let exit = run(early_engine);
+    // Never exit while V8 is still initialising on the other thread.
+    if let Some(engine) = early_engine {
+        engine.ready();
+    }
+    exit
+}
+
+fn run(early_engine: Option<coldstart::Engine>) -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COLDSTART_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,coldstart::js=info"));
     tracing_subscriber::fmt()
@@ -31,8 +40,16 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
-    let cli = cli::Cli::parse();
-    match std::panic::catch_unwind(|| cli::run(cli)) {
+    let parsed = match cli::parse() {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            if let Some(engine) = early_engine {
+                engine.ready();
+            }
+            error.exit()
+        }
+    };
+    match std::panic::catch_unwind(|| cli::run(parsed)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(error)) => {
             eprintln!("error: {error}");

@@ -732,3 +732,24 @@ globalThis.__rex_get_server_side_props = async () => {
         );
     }
 }
+
+/// `main` starts V8 before clap parses a command line that begins with a subcommand, so a line
+/// clap rejects or answers itself (`--help`) now exits while V8 is starting (`main` waits for
+/// it first): still clap's exit code, 2 for usage errors and 0 for help, with clap's text, and
+/// never a signal (ten times each, the exit coming at different points of V8's start).
+#[test]
+fn usage_errors_and_help_exit_cleanly_while_v8_is_starting() {
+    let dir = workdir();
+    for _ in 0..10 {
+        let missing = coldstart(dir.path(), &["call"]);
+        assert_exit(&missing, 2, "required arguments were not provided");
+        let unknown = coldstart(dir.path(), &["build", "app.js", "--no-such-flag"]);
+        assert_exit(&unknown, 2, "unexpected argument '--no-such-flag'");
+        let help = coldstart(dir.path(), &["serve", "--help"]);
+        assert_eq!(help.status.code(), Some(0), "{help:?}");
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Usage: coldstart serve"),
+            "{help:?}"
+        );
+    }
+}
