@@ -375,22 +375,28 @@ pub(crate) fn evaluate_module_bundle(
     internals_object.set(scope, key.into(), names.into());
     // The request/response plumbing, compiled now (see internals.warm_worker_plumbing).
     let warm = function_named(scope, internals_object, "warm_worker_plumbing")?;
+    // It answers one request through a stand-in handler: its response goes nowhere.
+    state.borrow_mut().response_sink = Some(Box::new(|_| {}));
     let warming = {
         let tc = &mut v8::TryCatch::new(scope);
         let undefined = v8::undefined(tc).into();
         match warm.call(tc, undefined, &[]) {
-            Some(value) => v8::Local::new(tc, value),
-            None => return Err(js_error_from(tc, "warming the request plumbing").into()),
+            Some(value) => Ok(v8::Local::new(tc, value)),
+            None => Err(js_error_from(tc, "warming the request plumbing").into()),
         }
     };
-    event_loop::settle(
-        scope,
-        internals,
-        state,
-        warming,
-        "warming the request plumbing",
-        deadline,
-    )?;
+    let warmed = warming.and_then(|warming| {
+        event_loop::settle(
+            scope,
+            internals,
+            state,
+            warming,
+            "warming the request plumbing",
+            deadline,
+        )
+    });
+    state.borrow_mut().response_sink = None;
+    warmed?;
     let install = function_named(scope, internals_object, "install_app")?;
     let namespace = entry.get_module_namespace();
     let tc = &mut v8::TryCatch::new(scope);

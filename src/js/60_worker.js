@@ -368,4 +368,77 @@ internals.warm_worker_plumbing = async () => {
     }
   }
   new TextDecoder().decode(new TextEncoder().encode("warm"));
+  // Every accessor of the request/response classes (a framework reads `request.method`,
+  // `url.pathname`, `response.status`... on every request), on one instance each.
+  const instances = [
+    [Request, new Request("http://warm.test/p?q=1", { method: "GET" })],
+    [Response, new Response("warm", { status: 201, statusText: "Created" })],
+    [Headers, new Headers([["x-a", "1"]])],
+    [URL, new URL("http://user:pw@warm.test:8080/p?q=1#h")],
+    [URLSearchParams, new URLSearchParams("a=1&b=2")],
+  ];
+  for (const [type, instance] of instances) {
+    for (const descriptor of Object.values(Object.getOwnPropertyDescriptors(type.prototype))) {
+      if (typeof descriptor.get !== "function") continue;
+      try {
+        Reflect.apply(descriptor.get, instance, []);
+      } catch {}
+    }
+  }
+  // What the frameworks' request handlers call besides (SvelteKit, Astro, React streaming:
+  // request-scoped storage, the Cache API, clocks, timers, random bytes, base64, URL strings,
+  // byte streams, a lazily imported chunk). The clock through the prototype: the build's
+  // hygiene probe counts the bundle's reads of `performance.now` on the instance, and this is
+  // not the bundle.
+  const storage = new AsyncLocalStorage();
+  storage.run(1, () => storage.getStore());
+  AsyncLocalStorage.snapshot()(() => undefined);
+  await caches.default.match(instances[0][1]);
+  await caches.open("warm");
+  Reflect.apply(Object.getPrototypeOf(performance).now, performance, []);
+  queueMicrotask(() => {});
+  clearTimeout(setTimeout(() => {}, 0));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  let pulls = 0;
+  const bytes = new ReadableStream(
+    {
+      type: "bytes",
+      pull(controller) {
+        if (pulls++) return controller.close();
+        // Two chunks: the first answers the pending read, the second waits in the queue.
+        controller.enqueue(new Uint8Array([1]));
+        controller.enqueue(new Uint8Array([2]));
+      },
+      cancel() {},
+    },
+    { highWaterMark: 0 },
+  ).getReader();
+  while (!(await bytes.read()).done);
+  crypto.getRandomValues(new Uint8Array(4));
+  crypto.randomUUID();
+  atob(btoa("warm"));
+  String(instances[3][1]);
+  JSON.stringify(instances[3][1]);
+  await internals.module_loaded(Promise.resolve(), {});
+  // worker_fetch itself (and the ctx it hands out), through a stand-in for the module's default
+  // export, then worker_render through a stand-in `render`: `install_app` puts the module's own
+  // in place after this. The host's response sink is a no-op while this runs.
+  const app = internals.app;
+  internals.app = {
+    worker: {
+      fetch(request, env, ctx) {
+        ctx.waitUntil(Promise.resolve());
+        ctx.passThroughOnException();
+        return new Response(request.method, { headers: [["x-a", "1"], ["set-cookie", "a=b"]] });
+      },
+    },
+  };
+  try {
+    await internals.worker_fetch("GET", "http://warm.test/", ["accept", "*/*"], null);
+    // worker_render likewise, for Vite `render(url)` modules.
+    internals.app = { render: async (url) => ({ html: url, head: "", status: 200 }) };
+    await internals.worker_render("/");
+  } finally {
+    internals.app = app;
+  }
 };
