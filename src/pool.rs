@@ -406,6 +406,20 @@ impl IsolatePool {
         )))
     }
 
+    /// Queues `f` to run on a worker's isolate and returns at once; `f` reports its outcome itself
+    /// (through a channel it owns, say). If the job is lost (it panicked, or no isolate could be
+    /// created), `f` is dropped unrun or mid-way, and with it whatever sender it holds: a receiver
+    /// sees its channel close.
+    ///
+    /// # Errors
+    /// [`Error::Overloaded`] when every queue is full (`f` is dropped).
+    pub fn submit<F>(&self, f: F) -> Result<()>
+    where
+        F: FnOnce(&mut SsrIsolate) + Send + 'static,
+    {
+        self.dispatch(Box::new(f))
+    }
+
     /// Runs `f` on a worker's isolate and awaits its result without blocking the async runtime:
     /// one `Result`, whether the pool or `f` failed.
     ///

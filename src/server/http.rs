@@ -337,22 +337,25 @@ pub(crate) async fn answer(
     let method = parts.method.clone();
     let template = state.template.clone();
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Message>();
-    let to_isolate = sender.clone();
-    // The job runs on (and past, for ctx.waitUntil) the response: its outcome joins the stream.
-    let log_path = path.clone();
-    let pool_state = state.clone();
-    tokio::spawn(async move {
-        let job = pool_state.pool.execute(move |iso| {
-            answer_in_isolate(iso, &parts, body, template.as_deref(), to_isolate)
-        });
-        if let Err(error) = job.await {
+    // The job answers through `sender`, on (and past, for ctx.waitUntil) the response: whole
+    // replies, a streamed response's parts, and its failure, which joins the stream. No task
+    // waits for it here: a job lost with its worker drops `sender`, which ends the stream.
+    let (job_method, job_path) = (method.clone(), path.clone());
+    let submitted = state.pool.submit(move |iso| {
+        let (method, path) = (job_method, job_path);
+        let answered = answer_in_isolate(iso, &parts, body, template.as_deref(), sender.clone());
+        if let Err(error) = answered {
             match &error {
-                Error::Js(js) => tracing::error!(%method, path = %log_path, "request failed: {js}"),
-                other => tracing::error!(%method, path = %log_path, "request failed: {other}"),
+                Error::Js(js) => tracing::error!(%method, %path, "request failed: {js}"),
+                other => tracing::error!(%method, %path, "request failed: {other}"),
             }
             let _ = sender.send(Message::Failed(error));
         }
     });
+    if let Err(error) = submitted {
+        tracing::error!(%method, %path, "request failed: {error}");
+        return Answer::Whole(error_reply(&error));
+    }
     match receiver.recv().await {
         Some(Message::Reply(reply)) => Answer::Whole(reply),
         Some(Message::Failed(error)) => Answer::Whole(error_reply(&error)),
@@ -480,7 +483,12 @@ impl hyper::body::Body for WorkerBody {
             Poll::Ready(Some(Message::Part(ResponsePart::Chunk(bytes)))) => {
                 return Poll::Ready(Some(Ok(Frame::data(Bytes::from(bytes)))));
             }
-            Poll::Ready(Some(Message::Part(ResponsePart::End)) | None) => None,
+            Poll::Ready(Some(Message::Part(ResponsePart::End))) => None,
+            // The job went away before the end (its worker was lost): not a complete body.
+            Poll::Ready(None) => Some(Err(std::io::Error::other(format!(
+                "the response body failed: {}",
+                Error::WorkerLost
+            )))),
             Poll::Ready(Some(Message::Failed(error))) => Some(Err(std::io::Error::other(format!(
                 "the response body failed: {error}"
             )))),
