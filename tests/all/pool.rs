@@ -361,3 +361,59 @@ fn a_restart_falls_back_to_current_when_the_bundle_breaks() {
     let pool = IsolatePool::start(&engine(), &bundle, config(dir.path())).unwrap();
     assert!(render(&pool, "/fallback").unwrap().contains("v1 /fallback"));
 }
+
+#[test]
+fn a_submitted_job_answers_through_its_own_channel_and_a_lost_one_closes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 1;
+    cfg.queue_per_worker = 1;
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
+    wait_ready(&pool);
+    let wait = Duration::from_secs(10);
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    pool.submit(move |iso| {
+        let _ = tx.send(iso.render_page("/s", "{}").map(|p| p.body));
+    })
+    .unwrap();
+    assert!(rx.recv_timeout(wait).unwrap().unwrap().contains("v1"));
+
+    // A job that panics is dropped with its sender: the receiver sees the channel close.
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    pool.submit(move |_| {
+        let _keep = &tx;
+        panic!("job panics on purpose");
+    })
+    .unwrap();
+    assert_eq!(
+        rx.recv_timeout(wait),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    );
+
+    // With the worker busy and its queue full, submit refuses at once and drops the job unrun.
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    pool.submit(move |_| {
+        started_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(Duration::from_secs(10));
+    })
+    .unwrap();
+    started_rx.recv_timeout(wait).unwrap();
+    let (queued_tx, queued_rx) = std::sync::mpsc::channel::<&str>();
+    pool.submit(move |_| queued_tx.send("queued ran").unwrap())
+        .unwrap();
+    let (refused_tx, refused_rx) = std::sync::mpsc::channel::<&str>();
+    let refused = pool
+        .submit(move |_| refused_tx.send("refused ran").unwrap())
+        .unwrap_err();
+    assert!(matches!(refused, Error::Overloaded(_)), "{refused}");
+    assert_eq!(
+        refused_rx.recv_timeout(Duration::from_millis(100)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    );
+    release_tx.send(()).unwrap();
+    assert_eq!(queued_rx.recv_timeout(wait), Ok("queued ran"));
+    assert!(render(&pool, "/after").unwrap().contains("v1"));
+}
