@@ -31,30 +31,6 @@ pub struct Lazy {
 }
 
 impl Polyfill {
-    /// The lazily loaded polyfills a bundle names one of the globals of, as an identifier
-    /// anywhere in its sources (like a bundler's "polyfill by usage"): the snapshot builder loads
-    /// those at build, so using them costs nothing after a restore. A mention in dead code or a
-    /// string only loads one for nothing; a global reached without its name (`globalThis[x]`)
-    /// is still loaded on first use.
-    pub(crate) fn lazy_named_in<'a>(
-        sources: impl IntoIterator<Item = &'a str>,
-    ) -> Vec<&'static Polyfill> {
-        let identifiers: std::collections::HashSet<&str> = sources
-            .into_iter()
-            .flat_map(|source| {
-                source.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-            })
-            .collect();
-        POLYFILLS
-            .iter()
-            .filter(|polyfill| {
-                polyfill
-                    .lazy
-                    .is_some_and(|lazy| lazy.globals.iter().any(|name| identifiers.contains(name)))
-            })
-            .collect()
-    }
-
     /// The lazily loaded polyfill called `name`.
     pub(crate) fn lazy_named(name: &str) -> Option<&'static Polyfill> {
         POLYFILLS
@@ -234,29 +210,5 @@ mod tests {
                 builtin.name
             );
         }
-    }
-
-    fn lazy_files_named_in(source: &str) -> Vec<&'static str> {
-        Polyfill::lazy_named_in([source])
-            .iter()
-            .map(|polyfill| polyfill.name)
-            .collect()
-    }
-
-    #[test]
-    fn a_lazy_polyfill_is_named_by_a_whole_identifier_only() {
-        assert_eq!(
-            lazy_files_named_in("const a = 1; myfetch(URLs, $Headers);"),
-            Vec::<&str>::new()
-        );
-        assert_eq!(lazy_files_named_in("x=>new URL(x)"), ["22_url.js"]);
-        assert_eq!(
-            lazy_files_named_in("if(typeof globalThis.fetch!=='function'){}TransformStream"),
-            ["30_streams.js", "40_fetch.js"]
-        );
-        assert_eq!(
-            lazy_files_named_in("'TextDecoderStream'"),
-            ["31_encoding_streams.js"]
-        );
     }
 }

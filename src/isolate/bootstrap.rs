@@ -3,10 +3,9 @@
 //! `process.env` applied after creation or restore.
 
 use super::exception::js_error_from;
-use crate::bundle::Bundle;
 use crate::error::{Error, JsError, Result};
 use crate::external_source::SourceStrings;
-use crate::polyfills::{Polyfill, POLYFILLS};
+use crate::polyfills::POLYFILLS;
 use crate::runtime::{self, RuntimeOptions};
 use crate::script_origin::script_origin;
 use crate::worker::AppKind;
@@ -136,11 +135,11 @@ pub(crate) fn apply_env(
     Ok(())
 }
 
-/// Installs the host functions and evaluates every polyfill in `context` — those loaded on first
-/// use only if `bundle` names one of their globals — returning `internals`.
+/// Installs the host functions and evaluates every polyfill in `context` but those loaded on first
+/// use (they become accessors that load them: whatever the bundle's evaluation, or a warm-up,
+/// uses is then in the snapshot, and nothing else), returning `internals`.
 pub(crate) fn bootstrap<'s>(
     scope: &mut v8::ContextScope<'_, v8::HandleScope<'s>>,
-    bundle: &Bundle,
 ) -> Result<v8::Local<'s, v8::Object>> {
     let host = runtime::create_host_object(scope)
         .ok_or_else(|| Error::Engine("cannot create the host object".to_string()))?;
@@ -170,32 +169,7 @@ pub(crate) fn bootstrap<'s>(
             return Err(during(tc, "running"));
         }
     }
-    let sources: Vec<&str> = match bundle.modules() {
-        None => vec![bundle.source()?],
-        Some(files) => files.files.iter().map(|file| &*file.source).collect(),
-    };
-    load_polyfills_named_in(scope, sources)?;
     Ok(internals)
-}
-
-/// Loads the lazily loaded polyfills whose globals the bundle's `sources` name (by reading the
-/// first of them), so that they are in the snapshot, or ready in a fresh isolate: using them then
-/// costs nothing. (A module bundle's build also loads most of them when it warms the request
-/// plumbing up.)
-fn load_polyfills_named_in(scope: &mut v8::HandleScope, sources: Vec<&str>) -> Result<()> {
-    let global = scope.get_current_context().global(scope);
-    for polyfill in Polyfill::lazy_named_in(sources) {
-        let Some(first) = polyfill.lazy.and_then(|lazy| lazy.globals.first()) else {
-            continue;
-        };
-        let tc = &mut v8::TryCatch::new(scope);
-        let key = js_string(tc, first)?;
-        if global.get(tc, key.into()).is_none() {
-            let doing = format!("loading polyfill {}", polyfill.name);
-            return Err(js_error_from(tc, &doing).into());
-        }
-    }
-    Ok(())
 }
 
 fn js_string<'s>(scope: &mut v8::HandleScope<'s>, text: &str) -> Result<v8::Local<'s, v8::String>> {

@@ -104,7 +104,7 @@ impl Runtime {
             Box::new(move |scope| {
                 let context = v8::Context::new(scope, Default::default());
                 let scope = &mut v8::ContextScope::new(scope, context);
-                let internals = bootstrap(scope, bundle)?;
+                let internals = bootstrap(scope)?;
                 match modules {
                     None => {
                         evaluate_script(scope, source, name)

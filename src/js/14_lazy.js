@@ -4,9 +4,9 @@
 // instead, which makes each global (and each `internals` function it names in
 // `// lazy-internals:`) an accessor that compiles and runs the file when first read
 // (host.load_polyfill), then reads what the file defined. Until then its code is neither compiled
-// nor part of any snapshot. The snapshot builder loads at build every file whose globals the
-// bundle names (src/snapshot/builder.rs), so only bundles that never name URL, streams or fetch
-// leave them out and restore faster. Assigning a lazy global replaces it without loading
+// nor part of any snapshot: a snapshot holds the files its build used (the bundle's evaluation,
+// a module worker's plumbing warm-up, --warmup calls), and a bundle that only names URL, streams
+// or fetch somewhere restores without them. Assigning a lazy global replaces it without loading
 // anything, as for any other global. The builder calls internals.keepLazyCodeCache(file, bytes)
 // last: each file still unused keeps its V8 code cache in the snapshot (bytes, cheap to restore),
 // so loading it after a restore skips parsing.

@@ -480,7 +480,7 @@ impl<'a> SnapshotBuilder<'a> {
         strings: &SourceStrings,
     ) -> Result<(v8::Global<v8::Object>, HygieneReport)> {
         let context = scope.get_current_context();
-        let internals_object = bootstrap(scope, self.bundle)?;
+        let internals_object = bootstrap(scope)?;
         let internals = Internals::from_object(scope, internals_object)?;
         // Every restore sets `process.env` and the worker `env` (`apply_env`): doing it once here,
         // with both empty as they already are, compiles those setters into the snapshot instead

@@ -694,7 +694,7 @@ fn a_polyfill_first_used_after_restore_loads_from_the_snapshots_code_cache() {
         r#"
 globalThis.__rex_render_page = () => JSON.stringify({ body: "", head: "" });
 globalThis.__rex_get_static_props = () => "{}";
-// The globals are reached without being named: a bundle naming them gets them at build.
+// The globals are reached without being named (as a bundle may): the build never uses them.
 const web = (...parts) => globalThis[parts.join("")];
 globalThis.__rex_get_server_side_props = async () => {
   const url = new (web("U", "RL"))("https://x.test/a?b=1");

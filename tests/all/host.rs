@@ -739,22 +739,37 @@ fn a_lazy_global_the_bundle_replaced_keeps_the_bundles_value() {
     );
 }
 
-/// A script bundle that names a lazily loaded polyfill's global anywhere in its source gets that
-/// polyfill loaded at build (in the snapshot, free after restore); the others stay out of it.
+/// A lazily loaded polyfill is in the snapshot when the build used it (here the bundle's top
+/// level), and only then: a bundle that merely names one (React's server build names
+/// `ReadableStream` for a streaming renderer a synchronous render never calls) keeps its code
+/// cache instead, and loads it on first use after the restore.
 #[test]
-fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals() {
+fn a_lazy_polyfill_is_in_the_snapshot_when_the_build_used_it() {
     let (_dir, plain) = host_snapshot();
-    // Named only in a function the build never calls.
-    let naming_app = format!("{HOST_APP}\nglobalThis.__later = () => new ReadableStream();");
-    let naming_bundle = Bundle::new("naming-app.js", naming_app);
+    // Named only in a function the build never calls: not used, not loaded.
+    let naming_bundle = Bundle::new(
+        "naming-app.js",
+        format!("{HOST_APP}\nglobalThis.__later = () => new ReadableStream();"),
+    );
     let (_dir2, naming) = snapshot_of(&naming_bundle);
-    // The plain one keeps the streams' code cache (bytes outside the V8 heap) instead of their
-    // objects and compiled code (about 100 KiB of heap).
+    // Used by the top level: loaded at build, in the snapshot.
+    let using_bundle = Bundle::new(
+        "using-app.js",
+        format!("{HOST_APP}\nglobalThis.__stream = new ReadableStream();"),
+    );
+    let (_dir3, using) = snapshot_of(&using_bundle);
+    // The streams' objects and compiled code are about 100 KiB of heap; their code cache is
+    // bytes outside it.
     let heap_kib = |s: &Snapshot| s.header().metadata.heap_bytes / 1024;
-    let (plain_kib, naming_kib) = (heap_kib(&plain), heap_kib(&naming));
+    let (plain_kib, naming_kib, using_kib) =
+        (heap_kib(&plain), heap_kib(&naming), heap_kib(&using));
     assert!(
-        plain_kib + 50 < naming_kib,
-        "streams add {plain_kib} KiB → {naming_kib} KiB of heap: are they loaded at bootstrap?"
+        naming_kib < plain_kib + 20,
+        "naming streams took the heap from {plain_kib} KiB to {naming_kib} KiB: loaded by name?"
+    );
+    assert!(
+        plain_kib + 50 < using_kib,
+        "using streams took the heap from {plain_kib} KiB to {using_kib} KiB only: not loaded?"
     );
     let lazy_then_working = "
         const lazy = ['ReadableStream', 'WritableStream', 'URL', 'fetch']
@@ -762,7 +777,8 @@ fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals()
         return [lazy, new URL('https://x.test/p').pathname + typeof new ReadableStream().getReader];";
     for (snapshot, lazy) in [
         (&plain, [true, true, true, true]),
-        (&naming, [false, false, true, true]),
+        (&naming, [true, true, true, true]),
+        (&using, [false, false, true, true]),
     ] {
         let mut iso = isolate(snapshot);
         assert_eq!(
@@ -770,12 +786,17 @@ fn a_lazy_polyfill_is_in_the_snapshot_when_the_bundle_names_one_of_its_globals()
             serde_json::json!([lazy, "/pfunction"])
         );
     }
-    // A fresh isolate (no snapshot) loads the same ones before evaluating the bundle.
-    let mut fresh = SsrIsolate::fresh(&engine(), &naming_bundle, SsrConfig::default()).unwrap();
-    assert_eq!(
-        run(&mut fresh, lazy_then_working).unwrap(),
-        serde_json::json!([[false, false, true, true], "/pfunction"])
-    );
+    // A fresh isolate (no snapshot) likewise loads only what the bundle's evaluation uses.
+    for (bundle, lazy) in [
+        (&naming_bundle, [true, true, true, true]),
+        (&using_bundle, [false, false, true, true]),
+    ] {
+        let mut fresh = SsrIsolate::fresh(&engine(), bundle, SsrConfig::default()).unwrap();
+        assert_eq!(
+            run(&mut fresh, lazy_then_working).unwrap(),
+            serde_json::json!([lazy, "/pfunction"])
+        );
+    }
 }
 
 #[test]
