@@ -339,7 +339,8 @@ pub(crate) async fn answer(
     let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Message>();
     // The job answers through `sender`, on (and past, for ctx.waitUntil) the response: whole
     // replies, a streamed response's parts, and its failure, which joins the stream. No task
-    // waits for it here: a job lost with its worker drops `sender`, which ends the stream.
+    // waits for it here: a job lost with its worker drops `sender`, and the reply below, or the
+    // streamed body, reads the closed channel as `Error::WorkerLost`.
     let (job_method, job_path) = (method.clone(), path.clone());
     let submitted = state.pool.submit(move |iso| {
         let (method, path) = (job_method, job_path);
@@ -485,13 +486,8 @@ impl hyper::body::Body for WorkerBody {
             }
             Poll::Ready(Some(Message::Part(ResponsePart::End))) => None,
             // The job went away before the end (its worker was lost): not a complete body.
-            Poll::Ready(None) => Some(Err(std::io::Error::other(format!(
-                "the response body failed: {}",
-                Error::WorkerLost
-            )))),
-            Poll::Ready(Some(Message::Failed(error))) => Some(Err(std::io::Error::other(format!(
-                "the response body failed: {error}"
-            )))),
+            Poll::Ready(None) => Some(Err(body_failed(&Error::WorkerLost))),
+            Poll::Ready(Some(Message::Failed(error))) => Some(Err(body_failed(&error))),
             Poll::Ready(Some(Message::Part(ResponsePart::Head { .. }) | Message::Reply(_))) => {
                 Some(Err(std::io::Error::other("the worker answered twice")))
             }
@@ -503,6 +499,11 @@ impl hyper::body::Body for WorkerBody {
     fn is_end_stream(&self) -> bool {
         self.receiver.is_none()
     }
+}
+
+/// The error a streamed body ends with when its job fails (or is lost) after the head was sent.
+fn body_failed(error: &Error) -> std::io::Error {
+    std::io::Error::other(format!("the response body failed: {error}"))
 }
 
 /// A response whose body frames come from the worker as its stream yields them.
