@@ -29,6 +29,18 @@ fn wait_ready(pool: &IsolatePool) {
     }
 }
 
+/// A pool of one worker with room for `queue_per_worker` queued jobs, its isolate up.
+fn one_worker_pool(queue_per_worker: usize) -> (tempfile::TempDir, IsolatePool) {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = write_bundle(dir.path(), &pool_app("v1"));
+    let mut cfg = config(dir.path());
+    cfg.workers = 1;
+    cfg.queue_per_worker = queue_per_worker;
+    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
+    wait_ready(&pool);
+    (dir, pool)
+}
+
 #[test]
 fn per_worker_keeps_state_and_per_request_does_not() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,13 +293,7 @@ fn workers_restore_their_first_isolates_one_after_another() {
 
 #[test]
 fn a_full_pool_reports_overload_instead_of_blocking() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let mut cfg = config(dir.path());
-    cfg.workers = 1;
-    cfg.queue_per_worker = 1;
-    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
-    wait_ready(&pool);
+    let (_dir, pool) = one_worker_pool(1);
     let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
     let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
     let blocker = pool.clone();
@@ -364,13 +370,7 @@ fn a_restart_falls_back_to_current_when_the_bundle_breaks() {
 
 #[test]
 fn a_submitted_job_answers_through_its_own_channel_and_a_lost_one_closes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let bundle = write_bundle(dir.path(), &pool_app("v1"));
-    let mut cfg = config(dir.path());
-    cfg.workers = 1;
-    cfg.queue_per_worker = 1;
-    let pool = IsolatePool::start(&engine(), &bundle, cfg).unwrap();
-    wait_ready(&pool);
+    let (_dir, pool) = one_worker_pool(1);
     let wait = Duration::from_secs(10);
 
     let (tx, rx) = std::sync::mpsc::channel();
