@@ -130,6 +130,8 @@ fn init(engine: &Engine, args: &LambdaArgs) -> Result<Arc<AppState>, Error> {
             template,
             statics: Vec::new(),
             compression: false,
+            // Lambda answers invocations, not admin endpoints over a socket: no reload there.
+            ..ServeOptions::default()
         },
     );
     coldstart::lambda::wait_ready(&state)?;

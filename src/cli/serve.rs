@@ -1,6 +1,6 @@
 //! `coldstart serve BUNDLE [--store DIR] [--state-dir DIR] [--port N] [--workers N]
 //! [--timeout-ms N] [--max-heap-mb N] [--isolation per-worker|per-request] [--env NAME...]
-//! [--static [PREFIX=]DIR...] [--template FILE]`
+//! [--static [PREFIX=]DIR...] [--template FILE] [--reload-token TOKEN]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 
 use coldstart::pool::{BuildMode, IsolatePool, Isolation, PoolConfig};
-use coldstart::server::{self, AppState, ServeOptions, StaticMount};
+use coldstart::server::{self, AppState, ReloadAccess, ServeOptions, StaticMount};
 use coldstart::Error;
 
 use super::{BuildFlags, SandboxFlags};
@@ -60,6 +60,16 @@ pub struct ServeArgs {
     /// are sent br- or gzip-encoded when the client accepts it).
     #[arg(long)]
     pub no_compression: bool,
+    /// Accept `POST /_coldstart/reload` from any address when it carries `Authorization: Bearer
+    /// TOKEN` (and only then). Without it, only clients connected from a loopback address may
+    /// reload. Better given in the environment than on the command line, where `ps` shows it.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "COLDSTART_RELOAD_TOKEN",
+        hide_env_values = true
+    )]
+    pub reload_token: Option<String>,
     /// For a `render(url)` module: the HTML template (Vite's `index.html`) whose
     /// `<!--app-html-->` and `<!--app-head-->` take each rendered page.
     #[arg(long, value_name = "FILE")]
@@ -144,6 +154,10 @@ pub fn run(engine: &coldstart::Engine, args: ServeArgs) -> Result<(), Error> {
             template,
             statics: args.statics.clone(),
             compression: !args.no_compression,
+            reload_access: match args.reload_token.as_deref() {
+                Some(token) => ReloadAccess::token(token),
+                None => ReloadAccess::Loopback,
+            },
         },
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -55,7 +55,100 @@ pub struct AppState {
     pub statics: Vec<StaticMount>,
     /// Compress whole HTML/JSON/text responses (br or gzip, as the client accepts).
     pub compression: bool,
+    /// Who may `POST /_coldstart/reload` (see [`ReloadAccess`]).
+    pub reload_access: ReloadAccess,
 }
+
+/// Who may ask `serve` to reload over HTTP (`POST /_coldstart/reload`; `SIGHUP` is always
+/// there for whoever can signal the process).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub enum ReloadAccess {
+    /// Clients connected from a loopback address (the default): a sidecar or an operator on the
+    /// machine, never a client reaching the app through a public address. Behind a reverse
+    /// proxy on the same machine every client looks local: give a token then.
+    #[default]
+    Loopback,
+    /// Clients sending `Authorization: Bearer TOKEN`, whatever their address (loopback
+    /// included). Only the token's blake3 hash is kept, and compared in constant time.
+    Token(blake3::Hash),
+}
+
+impl std::fmt::Debug for ReloadAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReloadAccess::Loopback => f.write_str("Loopback"),
+            ReloadAccess::Token(_) => f.write_str("Token(..)"),
+        }
+    }
+}
+
+impl ReloadAccess {
+    /// Access for clients sending `Authorization: Bearer token`.
+    pub fn token(token: &str) -> Self {
+        ReloadAccess::Token(blake3::hash(token.as_bytes()))
+    }
+
+    /// Whether a reload request from `peer` (unknown: `None`) with these `headers` may run;
+    /// the reply to send when not.
+    ///
+    /// ```
+    /// use coldstart::server::ReloadAccess;
+    /// use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+    ///
+    /// let local = Some("127.0.0.1:40000".parse().unwrap());
+    /// let remote = Some("203.0.113.9:40000".parse().unwrap());
+    /// assert!(ReloadAccess::Loopback.check(local, &HeaderMap::new()).is_ok());
+    /// assert_eq!(ReloadAccess::Loopback.check(remote, &HeaderMap::new()).unwrap_err().status, 403);
+    ///
+    /// let access = ReloadAccess::token("s3cret");
+    /// let mut headers = HeaderMap::new();
+    /// assert_eq!(access.check(local, &headers).unwrap_err().status, 401);
+    /// headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer s3cret"));
+    /// assert!(access.check(remote, &headers).is_ok());
+    /// ```
+    pub fn check(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &hyper::HeaderMap,
+    ) -> Result<(), Reply> {
+        match self {
+            ReloadAccess::Loopback => {
+                if peer.is_some_and(|peer| peer.ip().is_loopback()) {
+                    Ok(())
+                } else {
+                    Err(Reply::json(
+                        403,
+                        &json!({ "error": "reload is only accepted from a loopback address unless serve has a --reload-token" }),
+                    ))
+                }
+            }
+            ReloadAccess::Token(expected) => {
+                let given = headers
+                    .get(hyper::header::AUTHORIZATION)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.strip_prefix("Bearer "));
+                // blake3::Hash compares in constant time.
+                if given.is_some_and(|token| blake3::hash(token.as_bytes()) == *expected) {
+                    Ok(())
+                } else {
+                    let mut reply = Reply::json(
+                        401,
+                        &json!({ "error": "reload needs `Authorization: Bearer <the --reload-token>`" }),
+                    );
+                    reply
+                        .headers
+                        .push(("www-authenticate".to_string(), "Bearer".to_string()));
+                    Err(reply)
+                }
+            }
+        }
+    }
+}
+
+/// The address a request's connection came from, put in the request's extensions by
+/// [`serve`] (an embedder calling [`handle`] from its own server can insert it too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub std::net::SocketAddr);
 
 /// What `serve` does besides running the bundle.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +161,8 @@ pub struct ServeOptions {
     pub statics: Vec<StaticMount>,
     /// Response compression.
     pub compression: bool,
+    /// Who may reload over HTTP.
+    pub reload_access: ReloadAccess,
 }
 
 /// Connection settings of the HTTP server.
@@ -121,6 +216,7 @@ impl AppState {
             template: options.template.map(Arc::from),
             statics: options.statics,
             compression: options.compression,
+            reload_access: options.reload_access,
         })
     }
 }
@@ -309,7 +405,16 @@ async fn dispatch(state: &Arc<AppState>, request: Request<Incoming>) -> Answer {
                 render_metrics(&state.metrics, &state.pool),
             ));
         }
-        (&Method::POST, "/_coldstart/reload") => return Answer::Whole(reload(state).await),
+        (&Method::POST, "/_coldstart/reload") => {
+            let peer = request.extensions().get::<PeerAddr>().map(|peer| peer.0);
+            return Answer::Whole(match state.reload_access.check(peer, request.headers()) {
+                Ok(()) => reload(state).await,
+                Err(refusal) => {
+                    tracing::warn!(?peer, status = refusal.status, "reload refused");
+                    refusal
+                }
+            });
+        }
         (_, p) if p.starts_with("/_coldstart/") => return Answer::Whole(Reply::not_found()),
         _ => {}
     }
@@ -556,7 +661,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _peer) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(ok) => ok,
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -568,7 +673,10 @@ pub async fn serve(
                 let header_read_timeout = state.http.header_read_timeout;
                 let compression = state.compression;
                 let state = state.clone();
-                let handler = tower::service_fn(move |req| handle(state.clone(), req));
+                let handler = tower::service_fn(move |mut req: Request<Incoming>| {
+                    req.extensions_mut().insert(PeerAddr(peer));
+                    handle(state.clone(), req)
+                });
                 let service = hyper_util::service::TowerToHyperService::new(
                     tower::ServiceBuilder::new()
                         .map_response(|response: Response<_>| response.map(box_any_body))

@@ -16,7 +16,8 @@ pub mod routing;
 pub mod statics;
 
 pub use http::{
-    bind, handle, reload, serve, AppState, HttpOptions, ServeOptions, MAX_REQUEST_BODY,
+    bind, handle, reload, serve, AppState, HttpOptions, PeerAddr, ReloadAccess, ServeOptions,
+    MAX_REQUEST_BODY,
 };
 pub use metrics::{render_metrics, HttpMetrics};
 pub use routing::{handle_in_isolate, status_for, Reply, RequestData, Stage};

@@ -753,3 +753,35 @@ fn usage_errors_and_help_exit_cleanly_while_v8_is_starting() {
         );
     }
 }
+
+/// `serve --reload-token`: `POST /_coldstart/reload` without the token (or with another) is 401
+/// and reloads nothing, even from loopback; with `Authorization: Bearer TOKEN` it reloads.
+#[test]
+fn serve_reload_token_guards_the_reload_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("app.js"), pool_app("v1")).unwrap();
+    let server = ServeProcess::start(dir.path(), "app.js", &["--reload-token", "tok-3"]);
+    std::fs::write(dir.path().join("app.js"), pool_app("v2")).unwrap();
+    let post = |authorization: &str| {
+        http_raw(
+            &server.addr,
+            format!(
+                "POST /_coldstart/reload HTTP/1.1\r\nHost: t\r\n{authorization}Content-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap()
+    };
+    for authorization in [
+        "",
+        "Authorization: Bearer tok-4\r\n",
+        "Authorization: tok-3\r\n",
+    ] {
+        let (status, body) = post(authorization);
+        assert_eq!(status, 401, "{authorization:?}: {body}");
+        assert!(http_get(&server.addr, "/x").unwrap().1.contains("v1 /x"));
+    }
+    let (status, body) = post("Authorization: Bearer tok-3\r\n");
+    assert_eq!(status, 200, "{body}");
+    assert!(http_get(&server.addr, "/x").unwrap().1.contains("v2 /x"));
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coldstart::pool::{IsolatePool, Isolation};
-use coldstart::server::{self, AppState};
+use coldstart::server::{self, AppState, ReloadAccess, ServeOptions};
 
 use crate::common::*;
 
@@ -19,10 +19,31 @@ struct TestServer {
 
 impl TestServer {
     fn start(dir: &Path, source: &str, isolation: Isolation) -> TestServer {
+        Self::start_with(
+            dir,
+            source,
+            isolation,
+            "127.0.0.1:0",
+            ReloadAccess::Loopback,
+        )
+    }
+
+    /// A server listening on `listen`, reloading for whom `reload_access` lets in.
+    fn start_with(
+        dir: &Path,
+        source: &str,
+        isolation: Isolation,
+        listen: &str,
+        reload_access: ReloadAccess,
+    ) -> TestServer {
         let bundle = write_bundle(dir, source);
         let config = pool_config(dir, isolation, 256, Duration::from_millis(400));
         let pool = IsolatePool::start(&engine(), &bundle, config).unwrap();
-        let state = AppState::new(pool, bundle);
+        let options = ServeOptions {
+            reload_access,
+            ..ServeOptions::default()
+        };
+        let state = AppState::with_options(pool, bundle, options);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -30,7 +51,7 @@ impl TestServer {
             .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (listener, addr) = runtime
-            .block_on(server::bind("127.0.0.1:0".parse().unwrap()))
+            .block_on(server::bind(listen.parse().unwrap()))
             .unwrap();
         let task = runtime.spawn(server::serve(listener, state, async {
             let _ = rx.await;
@@ -64,17 +85,25 @@ impl TestServer {
     }
 
     fn post(&self, path: &str, body: &str) -> (u16, String) {
-        let (url, body) = (self.url(path), body.to_string());
+        self.post_as(self.url(path), body, None)
+    }
+
+    /// POSTs `body` to `url` (which may name another address of this machine), with `Bearer
+    /// token` when given.
+    fn post_as(&self, url: String, body: &str, token: Option<&str>) -> (u16, String) {
+        let body = body.to_string();
+        let token = token.map(str::to_string);
         self.runtime.block_on(async move {
-            let response = reqwest::Client::builder()
+            let mut request = reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap()
                 .post(url)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
+                .body(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
             (response.status().as_u16(), response.text().await.unwrap())
         })
     }
@@ -307,4 +336,80 @@ fn reload_under_concurrent_load_fails_no_request() {
         results.last().unwrap().1 || results.iter().rev().take(8).any(|(_, v2)| *v2),
         "new content after"
     );
+}
+
+/// This machine's address on its default route, when it has one that is not loopback.
+fn non_loopback_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // No packet is sent: connecting a UDP socket only picks the route and its source address.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Without a token, a reload is only accepted from a loopback address: the same server refuses
+/// it (403, nothing reloaded) when the client comes in through the machine's public address.
+#[test]
+fn reload_over_http_is_loopback_only_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(
+        dir.path(),
+        &pool_app("v1"),
+        Isolation::PerWorker,
+        "0.0.0.0:0",
+        ReloadAccess::Loopback,
+    );
+    let port = server.addr.port();
+    write_bundle(dir.path(), &pool_app("v2"));
+    let Some(ip) = non_loopback_address() else {
+        eprintln!(
+            "\n*** reload_over_http_is_loopback_only_without_a_token: this machine has no \
+             non-loopback address; only the loopback half ran ***\n"
+        );
+        let (status, body) = server.post_as(
+            format!("http://127.0.0.1:{port}/_coldstart/reload"),
+            "",
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        return;
+    };
+    let (status, body) = server.post_as(format!("http://{ip}:{port}/_coldstart/reload"), "", None);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("loopback"), "{body}");
+    assert!(
+        server.get("/").2.contains("v1"),
+        "a refused reload reloaded"
+    );
+    let (status, body) = server.post_as(
+        format!("http://127.0.0.1:{port}/_coldstart/reload"),
+        "",
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(server.get("/").2.contains("v2"));
+}
+
+/// With a token, a reload needs `Authorization: Bearer TOKEN` from every address, loopback
+/// included (a reverse proxy on the same machine makes every client look local).
+#[test]
+fn reload_over_http_with_a_token_needs_it_from_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(
+        dir.path(),
+        &pool_app("v1"),
+        Isolation::PerWorker,
+        "127.0.0.1:0",
+        ReloadAccess::token("s3cret"),
+    );
+    write_bundle(dir.path(), &pool_app("v2"));
+    let url = server.url("/_coldstart/reload");
+    for token in [None, Some("wrong"), Some("S3cret"), Some("s3cret2")] {
+        let (status, body) = server.post_as(url.clone(), "", token);
+        assert_eq!(status, 401, "{token:?}: {body}");
+        assert!(server.get("/").2.contains("v1"), "{token:?} reloaded");
+    }
+    let (status, body) = server.post_as(url, "", Some("s3cret"));
+    assert_eq!(status, 200, "{body}");
+    assert!(server.get("/").2.contains("v2"));
 }
