@@ -451,15 +451,12 @@ pub(crate) async fn answer(
         let (method, path) = (job_method, job_path);
         let answered = answer_in_isolate(iso, &parts, body, template.as_deref(), sender.clone());
         if let Err(error) = answered {
-            match &error {
-                Error::Js(js) => tracing::error!(%method, %path, "request failed: {js}"),
-                other => tracing::error!(%method, %path, "request failed: {other}"),
-            }
+            log_failed(&method, &path, &error);
             let _ = sender.send(Message::Failed(error));
         }
     });
     if let Err(error) = submitted {
-        tracing::error!(%method, %path, "request failed: {error}");
+        log_failed(&method, &path, &error);
         return Answer::Whole(error_reply(&error));
     }
     match receiver.recv().await {
@@ -469,6 +466,14 @@ pub(crate) async fn answer(
             Answer::Streamed(streamed_response(status, headers, receiver))
         }
         Some(Message::Part(_)) | None => Answer::Whole(error_reply(&Error::WorkerLost)),
+    }
+}
+
+/// The log line of a request that failed (a JS error as the bundle's message and stack).
+fn log_failed(method: &Method, path: &str, error: &Error) {
+    match error {
+        Error::Js(js) => tracing::error!(%method, %path, "request failed: {js}"),
+        other => tracing::error!(%method, %path, "request failed: {other}"),
     }
 }
 
